@@ -1,0 +1,170 @@
+//! The ember kernel: channels, the [`Device`] trait, per-process namespaces, processes and the
+//! system calls programs make (Inferno's `emu/port` without Dis).
+//!
+//! Invariants:
+//! - The kernel knows no concrete device: devices are registered by the binary, and named by
+//!   letter (`#c`), as Inferno's emu configuration does.
+//! - No 9P bytes are built or parsed here except through the `ninep` crate.
+//! - Every operation takes the caller's [`Ctx`]; there is no implicit current process.
+
+pub mod chan;
+pub mod dev;
+pub mod env;
+pub mod error;
+pub mod fd;
+pub mod namespace;
+pub mod path;
+pub mod proc;
+pub mod sys;
+pub mod text;
+pub mod time;
+
+#[cfg(test)]
+mod memfs;
+
+pub use chan::{Aux, Chan, OpenMode};
+pub use dev::{Attached, Device, DirTab};
+pub use env::Env;
+pub use error::{Error, Result};
+pub use fd::FdTable;
+pub use namespace::{Access, MAFTER, MBEFORE, MCACHE, MCREATE, MREPL, Namespace};
+pub use ninep::{Dir, Qid};
+pub use proc::{Ctx, Exit, Interrupt, Proc, Program, Rendez};
+
+use parking_lot::{Condvar, Mutex, RwLock};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The kernel: its devices and its processes.
+pub struct Kernel {
+    devices: RwLock<Vec<Arc<dyn Device>>>,
+    procs: Mutex<BTreeMap<u32, Arc<Proc>>>,
+    procs_changed: Condvar,
+    next_pid: AtomicU32,
+    eve: RwLock<String>,
+    sysname: RwLock<String>,
+    /// When the kernel started.
+    pub booted: Instant,
+}
+
+impl Kernel {
+    /// A kernel with no devices and no processes. `eve` is the host owner's name.
+    pub fn new(eve: &str, sysname: &str) -> Arc<Kernel> {
+        Arc::new(Kernel {
+            devices: RwLock::new(Vec::new()),
+            procs: Mutex::new(BTreeMap::new()),
+            procs_changed: Condvar::new(),
+            next_pid: AtomicU32::new(1),
+            eve: RwLock::new(eve.to_string()),
+            sysname: RwLock::new(sysname.to_string()),
+            booted: Instant::now(),
+        })
+    }
+
+    /// Adds a device to the table; a second device with the same letter is refused.
+    pub fn register(&self, device: Arc<dyn Device>) -> Result<()> {
+        let mut devices = self.devices.write();
+        if devices
+            .iter()
+            .any(|known| known.letter() == device.letter())
+        {
+            return Err(Error::msg(format!(
+                "device #{} registered twice",
+                device.letter()
+            )));
+        }
+        devices.push(device);
+        Ok(())
+    }
+
+    pub fn device(&self, letter: char) -> Option<Arc<dyn Device>> {
+        self.devices
+            .read()
+            .iter()
+            .find(|device| device.letter() == letter)
+            .cloned()
+    }
+
+    /// Every device, in registration order (`/dev/drivers`).
+    pub fn devices(&self) -> Vec<Arc<dyn Device>> {
+        self.devices.read().clone()
+    }
+
+    /// The host owner (Inferno's `eve`).
+    pub fn eve(&self) -> String {
+        self.eve.read().clone()
+    }
+
+    pub fn set_eve(&self, eve: &str) {
+        *self.eve.write() = eve.to_string();
+    }
+
+    pub fn sysname(&self) -> String {
+        self.sysname.read().clone()
+    }
+
+    pub fn set_sysname(&self, name: &str) {
+        *self.sysname.write() = name.to_string();
+    }
+
+    /// A new process record, not yet running, in the process table.
+    pub fn new_proc(
+        self: &Arc<Kernel>,
+        parent: Option<&Proc>,
+        name: &str,
+        ns: Arc<Namespace>,
+        fds: Arc<FdTable>,
+        env: Arc<Env>,
+        user: &str,
+    ) -> Arc<Proc> {
+        let pid = self.next_pid.fetch_add(1, Ordering::Relaxed);
+        let proc = Arc::new(Proc::new(
+            self.clone(),
+            pid,
+            parent,
+            name,
+            (ns, fds, env),
+            user,
+        ));
+        self.procs.lock().insert(pid, proc.clone());
+        proc
+    }
+
+    /// The first process: an empty namespace with no root yet, no descriptors, an empty
+    /// environment. Boot code attaches `#/`, builds the namespace, then runs it.
+    pub fn first_proc(self: &Arc<Kernel>, name: &str, user: &str) -> Arc<Proc> {
+        self.new_proc(
+            None,
+            name,
+            Arc::new(Namespace::unrooted()),
+            Arc::new(FdTable::new()),
+            Arc::new(Env::new()),
+            user,
+        )
+    }
+
+    pub fn proc(&self, pid: u32) -> Option<Arc<Proc>> {
+        self.procs.lock().get(&pid).cloned()
+    }
+
+    /// Every live process, in pid order.
+    pub fn procs(&self) -> Vec<Arc<Proc>> {
+        self.procs.lock().values().cloned().collect()
+    }
+
+    pub(crate) fn remove_proc(&self, pid: u32) {
+        self.procs.lock().remove(&pid);
+        self.procs_changed.notify_all();
+    }
+
+    /// Blocks until no process is left (how emu decides to exit).
+    pub fn wait_all(&self) {
+        let mut procs = self.procs.lock();
+        while !procs.is_empty() {
+            self.procs_changed
+                .wait_for(&mut procs, Duration::from_millis(500));
+        }
+    }
+}
