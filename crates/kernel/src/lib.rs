@@ -12,15 +12,13 @@ pub mod dev;
 pub mod env;
 pub mod error;
 pub mod fd;
+pub mod memfs;
 pub mod namespace;
 pub mod path;
 pub mod proc;
 pub mod sys;
 pub mod text;
 pub mod time;
-
-#[cfg(test)]
-mod memfs;
 
 pub use chan::{Aux, Chan, OpenMode};
 pub use dev::{Attached, Device, DirTab};
@@ -45,6 +43,7 @@ pub struct Kernel {
     next_pid: AtomicU32,
     eve: RwLock<String>,
     sysname: RwLock<String>,
+    console_target: Mutex<Option<u32>>,
     /// When the kernel started.
     pub booted: Instant,
 }
@@ -59,6 +58,7 @@ impl Kernel {
             next_pid: AtomicU32::new(1),
             eve: RwLock::new(eve.to_string()),
             sysname: RwLock::new(sysname.to_string()),
+            console_target: Mutex::new(None),
             booted: Instant::now(),
         })
     }
@@ -157,6 +157,26 @@ impl Kernel {
     pub(crate) fn remove_proc(&self, pid: u32) {
         self.procs.lock().remove(&pid);
         self.procs_changed.notify_all();
+    }
+
+    /// Names the process the console's interrupt key interrupts (an interactive shell), or
+    /// none.
+    pub fn set_console_target(&self, pid: Option<u32>) {
+        *self.console_target.lock() = pid;
+    }
+
+    /// The interrupt key was pressed: interrupts the console's target process. False if there
+    /// is none alive, in which case the caller decides (ember then exits, as a host program
+    /// does).
+    pub fn console_interrupt(&self) -> bool {
+        let target = *self.console_target.lock();
+        match target.and_then(|pid| self.proc(pid)) {
+            Some(proc) => {
+                proc.interrupt();
+                true
+            }
+            None => false,
+        }
     }
 
     /// Blocks until no process is left (how emu decides to exit).

@@ -1,5 +1,6 @@
-//! An in-memory file tree device, for testing the namespace without threads or a host.
-//! Each attach specifier names a separate tree (`#Ma`, `#Mb`, ... under a test letter).
+//! An in-memory file tree device, for testing and measuring the namespace without a host.
+//! Each attach specifier names a separate tree (`#Ta`, `#Tb`, ... under the letter given).
+//! Not in ember's device table: tests and benchmarks register it under a letter of their own.
 
 use crate::chan::Chan;
 use crate::dev::{Attached, Device, dir_entry};

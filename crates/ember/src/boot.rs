@@ -1,0 +1,106 @@
+//! The device table and the boot namespace (Inferno's emu configuration and `emuinit`): the
+//! one place that knows every device. Before the first process runs: `#/` is the root, `#U`
+//! is bound after it, `#c` before `/dev`, `#p` on `/prog`, `#d` on `/fd`, `#e` on `/env`,
+//! `#s` on `/srv`, the native programs (`#x`) on `/dis` with the root tree's own `/dis` after
+//! them; descriptors 0 and 1 are the console, 2 the host's standard error.
+
+use devices::{cons::Cons, dis::Dis, fs::HostFs, root::Root};
+use kernel::{Ctx, Device, Error, Kernel, MAFTER, MBEFORE, MCREATE, MREPL, Proc, Result};
+use ninep::{OREAD, OWRITE};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Every device, in the order `/dev/drivers` lists them.
+pub fn register_devices(kernel: &Kernel, root: &Path) -> Result<()> {
+    let host =
+        HostFs::new(root).map_err(|error| Error::msg(format!("{}: {error}", root.display())))?;
+    let table: Vec<Arc<dyn Device>> = vec![
+        Arc::new(Root::new()),
+        Arc::new(Cons::new()),
+        //        Arc::new(devices::env::EnvDevice::new()),
+        //        Arc::new(devices::pipe::Pipe::new()),
+        //        Arc::new(devices::prog::ProgDevice::new()),
+        //        Arc::new(devices::srv::Srv::new()),
+        //        Arc::new(devices::dup::Dup::new()),
+        Arc::new(host),
+        Arc::new(Dis::new(shell::programs())),
+    ];
+    for device in table {
+        kernel.register(device)?;
+    }
+    Ok(())
+}
+
+/// One bind of the boot namespace: source, mount point, flags, and whether it must work.
+struct BootBind(&'static str, &'static str, u32, bool);
+
+const BOOT_BINDS: [BootBind; 9] = [
+    BootBind("#U", "/", MAFTER | MCREATE, true),
+    BootBind("#c", "/dev", MBEFORE, true),
+    BootBind("#p", "/prog", MREPL, false),
+    BootBind("#d", "/fd", MREPL, false),
+    BootBind("#I", "/net", MAFTER, false),
+    BootBind("#e", "/env", MREPL | MCREATE, false),
+    BootBind("#s", "/srv", MREPL, false),
+    BootBind("#x", "/dis", MREPL, true),
+    BootBind("#U/dis", "/dis", MAFTER, false),
+];
+
+/// Makes the first process with the boot namespace, descriptors and environment.
+pub fn first_process(
+    kernel: &Arc<Kernel>,
+    user: &str,
+    root: &Path,
+    args: &[String],
+    verbose: bool,
+) -> Result<Arc<Proc>> {
+    let proc = kernel.first_proc("emuinit", user);
+    let ctx = Ctx::new(proc.clone());
+    let ns = ctx.ns();
+    ns.set_root(ns.attach(&ctx, '/', "")?);
+    for BootBind(source, target, flags, required) in BOOT_BINDS {
+        match ctx.bind(source, target, flags) {
+            Ok(_) => {}
+            Err(error) if required => {
+                return Err(Error::msg(format!("bind {source} {target}: {error}")));
+            }
+            Err(error) => {
+                if verbose {
+                    eprintln!("ember: boot: bind {source} {target}: {error} (skipped)");
+                }
+            }
+        }
+    }
+    let stdin = ctx.open("#c/cons", OREAD)?;
+    let stdout = ctx.open("#c/cons", OWRITE)?;
+    let stderr = ctx.open("#c/hoststderr", OWRITE)?;
+    debug_assert_eq!((stdin, stdout, stderr), (0, 1, 2));
+    make_home(&ctx, user);
+    let env = ctx.env();
+    let host_dir = std::env::current_dir()
+        .map(|dir| dir.display().to_string())
+        .unwrap_or_default();
+    let settings = [
+        ("cputype", std::env::consts::ARCH.to_string()),
+        ("emuhost", "Linux".to_string()),
+        ("emuroot", root.display().to_string()),
+        ("emuwdir", host_dir),
+        ("emuargs", kernel::text::quote_list(args)),
+    ];
+    for (name, value) in settings {
+        env.set(name, value.as_bytes())?;
+    }
+    Ok(proc)
+}
+
+/// Makes `/usr/<user>` (and its `tmp`) in the root tree if missing, so every user has a home.
+fn make_home(ctx: &Ctx, user: &str) {
+    if kernel::path::valid_name(user).is_err() || user.contains('/') || user.starts_with('.') {
+        return;
+    }
+    let home = format!("/usr/{user}");
+    if ctx.stat(&home).is_err() {
+        let _ = ctx.mkdir(&home, 0o775);
+        let _ = ctx.mkdir(&format!("{home}/tmp"), 0o775);
+    }
+}
