@@ -17,11 +17,11 @@ pub fn register_devices(kernel: &Kernel, root: &Path) -> Result<()> {
     let table: Vec<Arc<dyn Device>> = vec![
         Arc::new(Root::new()),
         Arc::new(Cons::new()),
-        //        Arc::new(devices::env::EnvDevice::new()),
-        //        Arc::new(devices::pipe::Pipe::new()),
-        //        Arc::new(devices::prog::ProgDevice::new()),
-        //        Arc::new(devices::srv::Srv::new()),
-        //        Arc::new(devices::dup::Dup::new()),
+        Arc::new(devices::env::EnvDevice::new()),
+        Arc::new(devices::pipe::Pipe::new()),
+        Arc::new(devices::prog::ProgDevice::new()),
+        Arc::new(devices::srv::Srv::new()),
+        Arc::new(devices::dup::Dup::new()),
         Arc::new(host),
         Arc::new(Dis::new(shell::programs())),
     ];
@@ -37,11 +37,11 @@ struct BootBind(&'static str, &'static str, u32, bool);
 const BOOT_BINDS: [BootBind; 9] = [
     BootBind("#U", "/", MAFTER | MCREATE, true),
     BootBind("#c", "/dev", MBEFORE, true),
-    BootBind("#p", "/prog", MREPL, false),
-    BootBind("#d", "/fd", MREPL, false),
+    BootBind("#p", "/prog", MREPL, true),
+    BootBind("#d", "/fd", MREPL, true),
     BootBind("#I", "/net", MAFTER, false),
-    BootBind("#e", "/env", MREPL | MCREATE, false),
-    BootBind("#s", "/srv", MREPL, false),
+    BootBind("#e", "/env", MREPL | MCREATE, true),
+    BootBind("#s", "/srv", MREPL | MCREATE, true),
     BootBind("#x", "/dis", MREPL, true),
     BootBind("#U/dis", "/dis", MAFTER, false),
 ];

@@ -4,8 +4,8 @@
 //! A test file is the script, then sections that each start with a line `-- name --`:
 //! - `-- setup --`: a bash script run on the host first, with `$ROOT` the test's root tree
 //!   (to make host files, symbolic links, ...);
-//! - `-- args --`: ember's arguments, if not `sh /tmp/golden.sh` (the script); `$ROOT` is
-//!   replaced;
+//! - `-- args --`: ember's arguments, if not `-u glenda sh /tmp/golden.sh` (the script),
+//!   split at blanks with `'...'` quoting; `$ROOT` is replaced;
 //! - `-- stdin --`: what ember reads on its standard input (default: nothing);
 //! - `-- stdout --`, `-- stderr --`: the expected output (stderr absent means empty);
 //! - `-- status --`: the expected exit code (default 0).
@@ -198,7 +198,7 @@ fn run_in(_path: &Path, case: &Case, scratch: &Path) -> Result<Outcome, String> 
     match &case.args {
         Some(args) => {
             let args = args.replace("$ROOT", &root_text);
-            command.args(args.split_whitespace());
+            command.args(kernel::text::tokenize(&args));
         }
         None => {
             command.args(["-u", "glenda", "sh", "/tmp/golden.sh"]);

@@ -13,7 +13,7 @@ use kernel::Program;
 
 /// Every native program, in name order.
 pub fn programs() -> Vec<(&'static str, Program)> {
-    let mut programs = commands::basic_programs();
+    let mut programs = commands::programs();
     programs.push(("sh", sh::main as Program));
     programs.sort_by_key(|(name, _)| *name);
     programs

@@ -8,11 +8,31 @@
 //!   does not exist`, and the command goes on with the other files, failing at the end;
 //! - output goes through [`Output`], which writes in large pieces and reports write errors.
 
-use kernel::{Ctx, Exit};
+use kernel::{Ctx, Exit, Program};
 
 mod basic;
+mod clock;
+mod fs;
+mod input;
+mod man;
+mod ns;
+mod proc;
+mod text;
+mod tools;
 
 pub use basic::programs as basic_programs;
+
+/// Every program of this module (all but `sh`).
+pub fn programs() -> Vec<(&'static str, Program)> {
+    let mut programs = basic_programs();
+    programs.extend(fs::programs());
+    programs.extend(man::programs());
+    programs.extend(ns::programs());
+    programs.extend(proc::programs());
+    programs.extend(text::programs());
+    programs.extend(tools::programs());
+    programs
+}
 
 /// The flags and operands of a command line.
 #[derive(Debug, Default)]

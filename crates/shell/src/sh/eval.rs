@@ -71,12 +71,13 @@ impl Shell {
         }
     }
 
-    /// Runs every statement of `script`; the status is the last one's.
-    pub fn run_script(&mut self, ctx: &Ctx, script: &Script) -> Run {
+    /// Runs every statement of `script`; the status is the last one's. `last` says nothing
+    /// will run in this process afterwards, so its final command may take the process over.
+    pub fn run_script(&mut self, ctx: &Ctx, script: &Script, last: bool) -> Run {
         let mut status = String::new();
         let count = script.0.len();
         for (index, stmt) in script.0.iter().enumerate() {
-            status = self.run_stmt(ctx, stmt, index + 1 == count)?;
+            status = self.run_stmt(ctx, stmt, last && index + 1 == count)?;
             if index + 1 < count {
                 if self.flags.errexit && !status.is_empty() {
                     return Err(Raise::Exception(status));
@@ -145,6 +146,8 @@ impl Shell {
     {
         self.export(ctx);
         let mut child = self.child();
+        // The child keeps exactly the descriptors it was given.
+        child.keep_fds = fds.list().into_iter().map(|(fd, _)| fd).collect();
         ctx.spawn(name, fds, move |ctx| {
             if copy_env {
                 ctx.pctl(kernel::proc::FORKENV, &[])
@@ -448,7 +451,7 @@ impl Shell {
         if let Some(builtin) = builtins::builtin(&name) {
             return builtin(self, ctx, argv, last);
         }
-        self.run_external(ctx, argv)
+        self.run_external(ctx, argv, last)
     }
 
     /// Runs a block with `argv[1..]` as `$*` and the block as `$0` (Inferno `runblock`).
@@ -468,10 +471,9 @@ impl Shell {
         self.push();
         self.set_local("0", vec![block]);
         self.set_local("*", argv.collect());
-        let result = self.run_script(ctx, &script);
+        let result = self.run_script(ctx, &script, last);
         self.pop();
         self.depth -= 1;
-        let _ = last;
         result
     }
 
@@ -498,7 +500,7 @@ impl Shell {
     /// Finds and runs an external program (Inferno `runexternal`): each directory of
     /// `$path` (default `/dis .`) in turn, unless the name is already a path; a native
     /// program runs in a new process, an executable file starting `#!` runs its interpreter.
-    fn run_external(&mut self, ctx: &Ctx, argv: List) -> Run {
+    fn run_external(&mut self, ctx: &Ctx, argv: List, last: bool) -> Run {
         let argv = texts(&argv);
         let name = argv[0].clone();
         let absolute = ["/", "#", "./", "../"]
@@ -523,9 +525,20 @@ impl Shell {
             };
             match ctx.program(&path) {
                 Ok(Some(program)) => {
-                    let fds = ctx.fds().keep_only(&self.keep_fds);
                     let command = name.rsplit('/').next().unwrap_or(&name).to_string();
                     self.export(ctx);
+                    if last {
+                        // Nothing follows in this process: run the program in it, as Inferno
+                        // does for a shell's last command, rather than in a new one.
+                        ctx.proc.set_name(&command);
+                        ctx.pctl(kernel::proc::NEWFD, &self.keep_fds)
+                            .map_err(raise_kernel)?;
+                        return Ok(match program(ctx, &argv) {
+                            Ok(()) => String::new(),
+                            Err(status) => status,
+                        });
+                    }
+                    let fds = ctx.fds().keep_only(&self.keep_fds);
                     let proc = ctx
                         .spawn(&command, fds, move |ctx| program(ctx, &argv))
                         .map_err(|error| {
@@ -537,7 +550,7 @@ impl Shell {
                     Some(Ok(mut interpreter)) => {
                         interpreter.push(path);
                         interpreter.extend(argv.into_iter().skip(1));
-                        return self.run_external(ctx, super::value::words(interpreter));
+                        return self.run_external(ctx, super::value::words(interpreter), last);
                     }
                     Some(Err(status)) => return Ok(status),
                     None => {

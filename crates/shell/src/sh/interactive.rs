@@ -269,7 +269,7 @@ pub fn run(shell: &mut Shell, ctx: &Ctx) -> Run {
         }
         let _ = editor.history_mut().add(&entry);
         append_history(ctx, &history, &entry);
-        let outcome = shell.run_script(ctx, &script);
+        let outcome = shell.run_script(ctx, &script, false);
         let _ = ctx.check();
         status = match outcome {
             Ok(status) => status,

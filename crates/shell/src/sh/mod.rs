@@ -181,7 +181,7 @@ fn run_source(shell: &mut Shell, ctx: &Ctx, source: &str) -> Run {
                 return Err(Raise::Exception("parse error".into()));
             }
             Ok(script) => {
-                status = shell.run_script(ctx, &script)?;
+                status = shell.run_script(ctx, &script, false)?;
                 shell.set_status(&status);
                 if shell.flags.errexit && !status.is_empty() {
                     break;
@@ -290,7 +290,7 @@ fn run_stream(shell: &mut Shell, ctx: &Ctx, fd: i32, name: &str) -> Run {
             Ok(script) => script,
         };
         source.clear();
-        let outcome = shell.run_script(ctx, &script);
+        let outcome = shell.run_script(ctx, &script, false);
         status = match outcome {
             Ok(status) => status,
             Err(Raise::Exception(name)) if interactive => name,

@@ -194,3 +194,15 @@ echo $apid
         }
     }
 }
+
+#[cfg(test)]
+mod line_number_tests {
+    #[test]
+    fn unclosed_brace_reports_the_line_it_opened_on() {
+        let source = "echo fine\necho {unclosed\necho not reached\n";
+        let whole = super::parse(source).unwrap_err();
+        assert_eq!(whole.line(), 2, "{whole}");
+        let errors: Vec<_> = super::parse_lines(source).filter_map(Result::err).collect();
+        assert_eq!(errors[0].line(), 2, "{}", errors[0]);
+    }
+}

@@ -1,0 +1,172 @@
+//! The interactive shell through a real pseudo-terminal (tmux): completion of a path as the
+//! namespace sees it, history recall (also across sessions), the interrupt key ending
+//! `sleep 100` without ending ember, and end of file at an empty prompt ending it.
+//!
+//! Needs tmux (`scripts/setup` installs it). Each test uses its own tmux server socket.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Terminal {
+    socket: String,
+}
+
+impl Terminal {
+    fn start(name: &str, scratch: &Path) -> Terminal {
+        let terminal = Terminal {
+            socket: format!("ember-{name}-{}", std::process::id()),
+        };
+        let command = format!(
+            "env XDG_DATA_HOME={dir} HOME={dir} {ember} -u glenda",
+            dir = scratch.display(),
+            ember = env!("CARGO_BIN_EXE_ember")
+        );
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &terminal.socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+            ])
+            .args(["-x", "120", "-y", "40", &command])
+            .status()
+            .expect("tmux must be installed (scripts/setup)");
+        assert!(status.success());
+        // The screen capture drops trailing blanks: the prompt shows as `%`.
+        terminal.wait_for("%");
+        terminal
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let output = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.tmux(&["send-keys", "-t", "0", key]);
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "0"])
+    }
+
+    /// Waits until the screen holds `text` (counting occurrences: `times`), or fails with
+    /// the screen.
+    fn wait_for_times(&self, text: &str, times: usize) -> String {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.matches(text).count() >= times {
+                return screen;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "waited for {text:?} x{times}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        self.wait_for_times(text, 1)
+    }
+
+    /// Whether ember is still running in the pane.
+    fn alive(&self) -> bool {
+        let dead = self.tmux(&["list-panes", "-t", "0", "-F", "#{pane_dead}"]);
+        !dead.is_empty() && dead.trim() == "0"
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ember-tty-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn completes_paths_of_the_namespace() {
+    let dir = scratch("complete");
+    let terminal = Terminal::start("complete", &dir);
+    // /n/sysname exists only in this namespace, after the bind: not on the host.
+    terminal.keys(&["bind -b '#c' /n", "Enter"]);
+    terminal.keys(&["cat /n/sysn", "Tab"]);
+    terminal.wait_for("cat /n/sysname");
+    terminal.keys(&["C-u"]);
+    // Command names complete from /dis.
+    terminal.keys(&["unmou", "Tab"]);
+    terminal.wait_for("% unmount");
+    terminal.keys(&["C-u", "C-d"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn recalls_history_within_and_across_sessions() {
+    let dir = scratch("history");
+    {
+        let terminal = Terminal::start("history1", &dir);
+        terminal.keys(&["echo remembered-line", "Enter"]);
+        terminal.wait_for_times("remembered-line", 2);
+        terminal.keys(&["Up", "Enter"]);
+        terminal.wait_for_times("remembered-line", 4);
+        terminal.keys(&["C-d"]);
+        let started = Instant::now();
+        while terminal.alive() && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let terminal = Terminal::start("history2", &dir);
+    terminal.keys(&["Up"]);
+    terminal.wait_for("% echo remembered-line");
+    terminal.keys(&["Enter"]);
+    terminal.wait_for_times("remembered-line", 2);
+    terminal.keys(&["C-d"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn interrupt_ends_the_command_not_ember() {
+    let dir = scratch("interrupt");
+    let terminal = Terminal::start("interrupt", &dir);
+    terminal.keys(&["sleep 100", "Enter"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    terminal.keys(&["C-c"]);
+    terminal.keys(&["echo back at the prompt", "Enter"]);
+    terminal.wait_for_times("back at the prompt", 2);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the interrupt took too long"
+    );
+    assert!(terminal.alive(), "ember ended");
+    // End of file at an empty prompt ends ember.
+    terminal.keys(&["C-d"]);
+    let started = Instant::now();
+    while terminal.alive() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "ember did not end at C-d"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

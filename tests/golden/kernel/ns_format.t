@@ -1,0 +1,23 @@
+# The boot namespace, in Inferno's format, from the ns command and from /prog/N/ns.
+ns
+me=${pid}
+cat /prog/$me/ns | grep dis
+bind -bc /tmp /n
+cd /n
+ns | tail -2
+-- stdout --
+bind / /
+bind -ac '#U' /
+bind /dev /dev
+bind -b '#c' /dev
+bind '#p' /prog
+bind '#d' /fd
+bind -c '#e' /env
+bind -c '#s' /srv
+bind '#x' /dis
+bind -a /dis /dis
+cd /
+bind '#x' /dis
+bind -a '#U/dis' /dis
+bind -bc /tmp /n
+cd /n
