@@ -38,6 +38,33 @@ fn main() {
     let mut files = Vec::new();
     let mut dirs = Vec::new();
     walk(&root, &root, &mut files, &mut dirs);
+    // The command pages of docs/ are the manual: /man/1/<name>, and the device pages
+    // /man/3/<name>, as Inferno's sections are numbered.
+    for (section, source) in [("1", "docs/commands"), ("3", "docs/devices")] {
+        let source = manifest
+            .join("../..")
+            .join(source)
+            .canonicalize()
+            .expect("docs exist");
+        println!("cargo:rerun-if-changed={}", source.display());
+        dirs.push("man".to_string());
+        dirs.push(format!("man/{section}"));
+        let mut pages: Vec<PathBuf> = std::fs::read_dir(&source)
+            .expect("reading docs")
+            .map(|entry| entry.expect("entry").path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
+            .collect();
+        pages.sort();
+        for page in pages {
+            let name = page
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .expect("UTF-8 page name");
+            files.push((format!("man/{section}/{name}"), page.clone(), 0o644));
+        }
+    }
+    dirs.sort();
+    dirs.dedup();
     let mut code = String::from("/// Every file of root/: path, contents, mode.\n");
     code.push_str("pub static ROOT_FILES: &[(&str, &[u8], u32)] = &[\n");
     for (rel, path, mode) in &files {

@@ -15,7 +15,10 @@ use ninep::{DMDIR, OEXEC, ORCLOSE, ORDWR, OTRUNC, OWRITE, QTDIR};
 use nix::dir::Dir as HostDir;
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag, OpenHow, ResolveFlag, openat2};
-use nix::sys::stat::{FchmodatFlags, FileStat, Mode, fchmodat, fstat, fstatat, mkdirat};
+use nix::sys::stat::{
+    FchmodatFlags, FileStat, Mode, UtimensatFlags, fchmodat, fstat, fstatat, mkdirat, utimensat,
+};
+use nix::sys::time::TimeSpec;
 use nix::unistd::{Gid, Group, Uid, UnlinkatFlags, User, ftruncate, unlinkat};
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -411,6 +414,22 @@ impl Device for HostFs {
             }
             let fd = self.open_rel(&host.rel, OFlag::O_WRONLY, 0)?;
             ftruncate(&fd, dir.length as i64).map_err(host_error)?;
+        }
+        if dir.mtime != !0 {
+            let name: &OsStr = if host.rel.is_empty() {
+                OsStr::new(".")
+            } else {
+                OsStr::from_bytes(host.name().as_bytes())
+            };
+            let mtime = TimeSpec::new(i64::from(dir.mtime), 0);
+            utimensat(
+                &parent,
+                name,
+                &TimeSpec::UTIME_OMIT,
+                &mtime,
+                UtimensatFlags::FollowSymlink,
+            )
+            .map_err(host_error)?;
         }
         if !dir.name.is_empty() && dir.name != host.name() {
             check_name(&dir.name)?;

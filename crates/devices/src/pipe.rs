@@ -14,8 +14,9 @@
 //!   reader has drained it to half.
 //! - Opens are counted per end. When the last open of an end closes, the other end's reader
 //!   sees end of file once the data already queued for it is read, the data queued for the
-//!   closed end is thrown away, and writes towards an end with no opens fail with
-//!   "write on closed pipe".
+//!   closed end is thrown away, and writes towards it fail with "write on closed pipe".
+//!   An end that has never been opened is not closed: writes towards it queue, as in
+//!   Inferno, so a writer may open its end before the reader opens the other.
 //! - Every wait is a `Ctx::sleep`, so kills and interrupts end it.
 
 use kernel::dev::{check_open, dir_entry};
@@ -312,7 +313,7 @@ impl Device for Pipe {
         for block in blocks {
             let waited = if ends[far].full() {
                 loop {
-                    if ends[far].opens == 0 || ends[far].drained() {
+                    if ends[far].hungup || ends[far].drained() {
                         break Ok(());
                     }
                     if let Err(error) = ctx.sleep(&pipe.writable[far], &mut ends) {
@@ -323,7 +324,7 @@ impl Device for Pipe {
                 Ok(())
             };
             let waited = waited.and_then(|()| {
-                if ends[far].opens == 0 {
+                if ends[far].hungup {
                     Err(Error::ClosedPipe)
                 } else {
                     Ok(())
@@ -494,6 +495,21 @@ mod tests {
         let [left, right] = ctx.pipe().unwrap();
         ctx.close(right).unwrap();
         assert_eq!(ctx.write(left, b"x").unwrap_err(), Error::ClosedPipe);
+    }
+
+    #[test]
+    fn writes_towards_an_end_not_yet_opened_wait_for_it() {
+        let kernel = kernel();
+        let ctx = context(&kernel, "early");
+        let root = ctx.ns().attach(&ctx, '|', "").unwrap();
+        let data = root.dev.walk(&ctx, &root, "data").unwrap();
+        let writer = root.dev.open(&ctx, data, ninep::OWRITE).unwrap();
+        assert_eq!(ctx.write_chan(&writer, b"early", 0), Ok(5));
+        let data1 = root.dev.walk(&ctx, &root, "data1").unwrap();
+        let reader = root.dev.open(&ctx, data1, ninep::OREAD).unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(ctx.read_chan(&reader, &mut buf, 0), Ok(5));
+        assert_eq!(&buf[..5], b"early");
     }
 
     #[test]

@@ -115,7 +115,10 @@ fn completes_paths_of_the_namespace() {
     // Command names complete from /dis.
     terminal.keys(&["unmou", "Tab"]);
     terminal.wait_for("% unmount");
-    terminal.keys(&["C-u", "C-d"]);
+    // $prompt sets the prompt.
+    terminal.keys(&["C-u", "prompt=('ember> ' '')", "Enter"]);
+    terminal.wait_for("ember>");
+    terminal.keys(&["C-d"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

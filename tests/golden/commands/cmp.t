@@ -1,7 +1,8 @@
 echo hello > /tmp/a
 echo hello > /tmp/b
 echo hellO > /tmp/c
-echo hello world > /tmp/d
+echo 'hello
+world' > /tmp/d
 echo 'x
 y
 zz' > /tmp/e
@@ -18,8 +19,7 @@ echo $status
 cmp -L /tmp/e /tmp/f
 cmp /tmp/a /tmp/d
 echo $status
-cmp /tmp/d /tmp/c 6 0x6
-echo $status
+cmp /tmp/e /tmp/f 0x4 04
 cmp /tmp/a
 echo $status
 cmp /tmp/a /tmp/nothere
@@ -30,4 +30,13 @@ differ
      5 0x6f 0x4f
 differ
 /tmp/e /tmp/f differ: char 6 line 3
-EOF /tmp/a after 6 bytes
+EOF on /tmp/a after 6 bytes
+EOF
+/tmp/e /tmp/f differ: char 2
+usage
+-- stderr --
+usage: cmp [-lLs] file1 file2 [offset1 [offset2]]
+cmp: cannot open /tmp/nothere: '/tmp/nothere' file does not exist
+ember: file does not exist
+-- status --
+1

@@ -11,6 +11,8 @@ echo $status
 cp -r d e
 ls e
 cat e/b
+cp -r d d
+echo $status
 cp a a
 echo $status
 cp a b nodir
@@ -27,10 +29,12 @@ e/a
 e/b
 hello
 errors
+errors
 not a directory
 usage
 -- stderr --
 cp: d: file is a directory
+cp: cannot copy d into itself
 cp: a and a are the same file
 cp: nodir: 'nodir' not a directory
 usage: cp [-r] from to | cp [-r] from ... directory

@@ -26,7 +26,7 @@ grep alpha /tmp/nothere /tmp/f
 hello world
 hello world
 Hello again
-1: Hello again
+2: Hello again
 3: alpha
 4: beta
 beta

@@ -1,5 +1,7 @@
 sleep 10 &
 sleep 10 &
+# Give both time to start running as sleep.
+sleep 0.5
 kill sleep | wc -w
 sleep 0.3
 ps | grep -c Sleep

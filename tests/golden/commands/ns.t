@@ -9,10 +9,11 @@ ns -x
 echo $status
 ns 999999
 -- stdout --
+bind /tmp/b /tmp/b
 bind -a /tmp/a /tmp/b
 bind -bc /tmp/a /tmp/b
 cd /tmp
-3
+4
 cd /tmp
 usage
 -- stderr --

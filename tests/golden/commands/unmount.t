@@ -14,8 +14,8 @@ echo $status
 unmount /tmp/u
 -- stdout --
 one
-two
 three
+two
 one
 three
 one

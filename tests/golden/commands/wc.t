@@ -23,6 +23,7 @@ wc /tmp/nothere /tmp/u
       3
 usage
       1       1       7 /tmp/u
+      1       1       7 total
 -- stderr --
 usage: wc [-lwrbc] [file ...]
 wc: cannot open /tmp/nothere: '/tmp/nothere' file does not exist

@@ -469,6 +469,9 @@ fn copy_path(
     if !recursive {
         return Err(labelled(from, Error::IsDir));
     }
+    if depth == 0 && inside(from, to) {
+        return Err(Error::msg(format!("cannot copy {from} into itself")));
+    }
     if depth >= MAX_DEPTH {
         return Err(labelled(from, Error::msg("directory tree too deep")));
     }
@@ -500,7 +503,19 @@ fn copy_path(
     first_error.map_or(Ok(()), Err)
 }
 
-/// `name: error`, unless the error already names a path.
+/// Whether `path` names something below `dir`, judging by the names alone (a bind can still
+/// hide it, which the depth limit then catches).
+fn inside(dir: &str, path: &str) -> bool {
+    match (kernel::path::clean(dir), kernel::path::clean(path)) {
+        (Ok(dir), Ok(path)) => {
+            let dir = if dir.ends_with('/') { dir } else { dir + "/" };
+            path.starts_with(&dir)
+        }
+        _ => false,
+    }
+}
+
+/// `name: error`; an interrupt stays as it is, to end the command.
 fn labelled(name: &str, error: Error) -> Error {
     if error.is_interrupt() {
         return error;

@@ -647,19 +647,19 @@ pub fn tail(ctx: &Ctx, argv: &[String]) -> Exit {
                 // A line longer than MAX_LINE arrives in pieces; only newlines end lines here.
                 let mut open_line = false;
                 while input.line(&mut line)? {
+                    let ends_line = line.last() == Some(&b'\n');
+                    held += line.len();
                     if open_line {
                         if let Some(last) = kept.back_mut() {
-                            held += line.len();
                             last.extend_from_slice(&line);
                         }
                     } else {
-                        held += line.len();
-                        kept.push_back(line.clone());
+                        kept.push_back(std::mem::take(&mut line));
                         if kept.len() as u64 > wanted {
                             held -= kept.pop_front().map_or(0, |gone| gone.len());
                         }
                     }
-                    open_line = line.last() != Some(&b'\n');
+                    open_line = !ends_line;
                     if held > MAX_HELD {
                         too_large = true;
                         return Ok(());

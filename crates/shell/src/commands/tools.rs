@@ -619,11 +619,13 @@ pub fn seq(ctx: &Ctx, argv: &[String]) -> Exit {
         return fail(ctx, argv, "zero increment");
     }
     let value_at = |step: u64| first + step as f64 * increment;
+    // A step that overshoots `last` by rounding error alone (0.1 0.1 0.3) still counts.
+    let slack = increment.abs() * 1e-9;
     let in_range = |value: f64| {
         if increment > 0.0 {
-            value <= last
+            value <= last + slack
         } else {
-            value >= last
+            value >= last - slack
         }
     };
     let equal_width = opts.has('w');

@@ -10,6 +10,9 @@ use super::value::{List, Value, quoted, texts, unquoted, words};
 use kernel::Ctx;
 use kernel::proc::PCTL_NAMES;
 
+/// Longest line `getlines` accepts.
+const MAX_LINE: usize = 16 << 20;
+
 /// A builtin command: the shell, the context, `argv` with the name first, and whether it is
 /// the last thing the shell runs.
 pub type Builtin = fn(&mut Shell, &Ctx, List, bool) -> Run;
@@ -302,6 +305,9 @@ fn getlines(shell: &mut Shell, ctx: &Ctx, argv: List, _last: bool) -> Run {
                 let line = String::from_utf8_lossy(&pending).into_owned();
                 pending.clear();
                 line
+            }
+            None if pending.len() > MAX_LINE => {
+                break Err(shell.fail(ctx, "line too long", "getlines: line too long"));
             }
             None => {
                 match ctx.read(0, &mut buf) {

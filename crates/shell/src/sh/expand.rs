@@ -14,6 +14,9 @@ use crate::syntax::{Item, Part, Redir, RedirKind, Script, VarKind, Word};
 use kernel::{Chan, Ctx};
 use std::sync::Arc;
 
+/// Most output a command substitution may collect.
+const MAX_SUBSTITUTION: usize = 64 << 20;
+
 /// A redirection of a command, evaluated.
 #[derive(Clone, Debug)]
 pub enum Redirection {
@@ -398,6 +401,14 @@ impl Shell {
         loop {
             match ctx.read_chan(&reader, &mut buf, 0) {
                 Ok(0) => break,
+                Ok(_) if output.len() >= MAX_SUBSTITUTION => {
+                    proc.kill();
+                    return Err(self.fail(
+                        ctx,
+                        "output too large",
+                        "sh: command substitution output too large",
+                    ));
+                }
                 Ok(count) => output.extend_from_slice(&buf[..count]),
                 Err(error) => {
                     proc.kill();

@@ -265,6 +265,10 @@ fn run_stream(shell: &mut Shell, ctx: &Ctx, fd: i32, name: &str) -> Run {
             break Ok(status.clone());
         };
         line_number += 1;
+        if source.len() > MAX_SCRIPT {
+            let _ = ctx.write_all(2, b"sh: command too long\n");
+            break Err(Raise::Exception("parse error".into()));
+        }
         if source.is_empty() {
             first_line = line_number;
         }

@@ -1,0 +1,7 @@
+-- args --
+-z sh
+-- stderr --
+ember: unknown flag -z
+usage: ember [-r root] [-u user] [-v] [command [arg ...]]
+-- status --
+2

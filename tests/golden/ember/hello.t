@@ -1,0 +1,4 @@
+-- args --
+sh -c 'echo hello'
+-- stdout --
+hello

@@ -1,0 +1,7 @@
+-- args --
+-r
+-- stderr --
+ember: -r needs a value
+usage: ember [-r root] [-u user] [-v] [command [arg ...]]
+-- status --
+2

@@ -1,0 +1,6 @@
+-- args --
+nosuchcommand
+-- stderr --
+ember: nosuchcommand: '/dis/nosuchcommand' file does not exist
+-- status --
+1
