@@ -18,6 +18,7 @@ pub fn register_devices(kernel: &Kernel, root: &Path) -> Result<()> {
         Arc::new(Root::new()),
         Arc::new(Cons::new()),
         Arc::new(devices::env::EnvDevice::new()),
+        Arc::new(kernel::mnt::MountDriver::new()),
         Arc::new(devices::pipe::Pipe::new()),
         Arc::new(devices::prog::ProgDevice::new()),
         Arc::new(devices::srv::Srv::new()),

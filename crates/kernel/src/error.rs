@@ -21,7 +21,7 @@ pub enum Error {
     NotDir,
     /// "file is a directory"
     IsDir,
-    /// "directory not empty"
+    /// "directory is not empty" (fossil's wording, the one Linux's 9P client knows)
     NotEmpty,
     /// "bad arg in system call"
     BadArg,
@@ -69,7 +69,7 @@ pub enum Error {
     ProcDied,
     /// "no living children"
     NoChild,
-    /// "file system read only"
+    /// "read only file system" (as Linux's 9P client knows it)
     ReadOnly,
     /// "i/o error"
     Io,
@@ -90,7 +90,7 @@ const TABLE: &[(Error, &str)] = &[
     (Error::Exists, "file already exists"),
     (Error::NotDir, "not a directory"),
     (Error::IsDir, "file is a directory"),
-    (Error::NotEmpty, "directory not empty"),
+    (Error::NotEmpty, "directory is not empty"),
     (Error::BadArg, "bad arg in system call"),
     (Error::BadFd, "fd out of range or not open"),
     (Error::BadUseFd, "inappropriate use of fd"),
@@ -114,7 +114,7 @@ const TABLE: &[(Error, &str)] = &[
     (Error::NotOpen, "file not open"),
     (Error::ProcDied, "process exited"),
     (Error::NoChild, "no living children"),
-    (Error::ReadOnly, "file system read only"),
+    (Error::ReadOnly, "read only file system"),
     (Error::Io, "i/o error"),
     (Error::ExecDir, "cannot exec directory"),
 ];
@@ -130,10 +130,18 @@ impl Error {
         self.to_string()
     }
 
-    /// Maps a Plan 9 error string back to its variant (an error that came over 9P).
+    /// Maps a Plan 9 error string back to its variant (an error that came over 9P), also
+    /// accepting the other wordings servers use for the same errors.
     pub fn parse(text: &str) -> Error {
+        const ALIASES: &[(Error, &str)] = &[
+            (Error::NotEmpty, "directory not empty"),
+            (Error::ReadOnly, "file system read only"),
+            (Error::IsDir, "is a directory"),
+            (Error::Exists, "file exists"),
+        ];
         TABLE
             .iter()
+            .chain(ALIASES)
             .find(|(_, words)| *words == text)
             .map(|(error, _)| error.clone())
             .unwrap_or_else(|| Error::Msg(text.to_string()))
@@ -199,6 +207,7 @@ mod tests {
             assert_eq!(variant.to_string(), *words);
             assert_eq!(Error::parse(words), *variant);
         }
+        assert_eq!(Error::parse("directory not empty"), Error::NotEmpty);
     }
 
     #[test]

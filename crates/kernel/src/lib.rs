@@ -11,14 +11,17 @@ pub mod chan;
 pub mod dev;
 pub mod env;
 pub mod error;
+pub mod export;
 pub mod fd;
 pub mod memfs;
+pub mod mnt;
 pub mod namespace;
 pub mod path;
 pub mod proc;
 pub mod sys;
 pub mod text;
 pub mod time;
+pub mod transport;
 
 pub use chan::{Aux, Chan, OpenMode};
 pub use dev::{Attached, Device, DirTab};
@@ -145,6 +148,22 @@ impl Kernel {
         )
     }
 
+    /// A kernel process (Plan 9 `kproc`): a context for the kernel's own threads, such as the
+    /// reader of a 9P connection. It is not in the process table, so `ps` does not show it
+    /// and ember does not wait for it to exit. Its namespace is `ns`.
+    pub fn kproc(self: &Arc<Kernel>, name: &str, ns: Arc<Namespace>) -> Arc<Proc> {
+        let pid = self.next_pid.fetch_add(1, Ordering::Relaxed);
+        let user = self.eve();
+        Arc::new(Proc::new(
+            self.clone(),
+            pid,
+            None,
+            name,
+            (ns, Arc::new(FdTable::new()), Arc::new(Env::new())),
+            &user,
+        ))
+    }
+
     pub fn proc(&self, pid: u32) -> Option<Arc<Proc>> {
         self.procs.lock().get(&pid).cloned()
     }
@@ -179,10 +198,10 @@ impl Kernel {
         }
     }
 
-    /// Blocks until no process is left (how emu decides to exit).
+    /// Blocks until no process is left but services (how emu decides to exit).
     pub fn wait_all(&self) {
         let mut procs = self.procs.lock();
-        while !procs.is_empty() {
+        while procs.values().any(|proc| !proc.is_daemon()) {
             self.procs_changed
                 .wait_for(&mut procs, Duration::from_millis(500));
         }

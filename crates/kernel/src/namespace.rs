@@ -105,6 +105,8 @@ pub struct MountPoint {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NsEntry {
     pub id: u64,
+    /// A 9P mount (`mount` line) rather than a bind.
+    pub mount: bool,
     pub flags: u32,
     /// Name of what is bound (`#c`, `/usr/me/bin`, ...).
     pub source: String,
@@ -555,7 +557,11 @@ impl Namespace {
         let position = point
             .mounts
             .iter()
-            .position(|mount| mount.to.same_file(&member))
+            .position(|mount| {
+                mount.to.same_file(&member)
+                    || crate::mnt::connection_of(&mount.to)
+                        .is_some_and(|connection| connection.same_file(&member))
+            })
             .ok_or(Error::NotInUnion)?;
         let mut mounts = point.mounts.clone();
         mounts.remove(position);
@@ -593,8 +599,10 @@ impl Namespace {
             .flat_map(|point| {
                 point.mounts.iter().map(|mount| NsEntry {
                     id: mount.id,
+                    mount: mount.to.letter() == 'M',
                     flags: mount.flags,
-                    source: mount.to.name.to_string(),
+                    source: crate::mnt::mount_source(&mount.to)
+                        .unwrap_or_else(|| mount.to.name.to_string()),
                     target: point.from.name.to_string(),
                     spec: mount.spec.clone(),
                 })
@@ -621,7 +629,7 @@ impl Namespace {
 impl NsEntry {
     /// `bind -b '#c' /dev`, `mount -a '#M' /n/x spec`, ...
     pub fn line(&self) -> String {
-        let mut line = String::from("bind");
+        let mut line = String::from(if self.mount { "mount" } else { "bind" });
         let flags = flag_letters(self.flags);
         if !flags.is_empty() {
             line.push_str(" -");

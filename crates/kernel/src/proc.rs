@@ -19,7 +19,7 @@ use crate::namespace::Namespace;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI32, AtomicU8, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// How a program ends: `Ok` is success (empty status), `Err(status)` a failure.
@@ -76,6 +76,11 @@ impl Rendez {
     /// Wakes every sleeper.
     pub fn wakeup(&self) {
         self.cond.notify_all();
+    }
+
+    /// The condition variable, for kernel waits that must not be interrupted.
+    pub(crate) fn condvar(&self) -> &Condvar {
+        &self.cond
     }
 }
 
@@ -291,6 +296,8 @@ pub struct Proc {
     wait_rendez: Rendez,
     pub started: Instant,
     tid: AtomicI32,
+    /// A service process (the server behind a mount): it does not keep ember running.
+    daemon: AtomicBool,
 }
 
 /// Restores a process's state word when dropped.
@@ -335,6 +342,7 @@ impl Proc {
             wait_rendez: Rendez::new(),
             started: Instant::now(),
             tid: AtomicI32::new(0),
+            daemon: AtomicBool::new(parent.is_some_and(|parent| parent.is_daemon())),
         }
     }
 
@@ -384,6 +392,17 @@ impl Proc {
 
     pub fn set_env(&self, env: Arc<Env>) {
         self.inner.lock().env = env;
+    }
+
+    /// Marks the process (and the children it starts from now on) as a service that does not
+    /// keep ember running, such as the server behind `mount {export /}`: otherwise a mount in
+    /// a namespace that its own server shares would keep both alive for ever.
+    pub fn set_daemon(&self) {
+        self.daemon.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_daemon(&self) -> bool {
+        self.daemon.load(Ordering::Relaxed)
     }
 
     /// The process group (for `killgrp`).

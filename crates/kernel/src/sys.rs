@@ -291,6 +291,23 @@ impl Ctx {
         self.ns().bind(self, new, old, flags)
     }
 
+    /// Mounts the 9P server on connection `conn` onto `old` with `flags`, attaching `aname`
+    /// (Inferno `sys->mount`). Returns the mount id.
+    pub fn mount(&self, conn: Arc<Chan>, old: &str, flags: u32, aname: &str) -> Result<u64> {
+        self.check()?;
+        let ns = self.ns();
+        let target = ns.resolve(self, old, Access::Mount)?.chan;
+        let reader = Ctx::new(self.kernel().kproc("mnt", ns.clone()));
+        let transport = Arc::new(crate::transport::ChanTransport::new(
+            reader,
+            conn.clone(),
+            conn.clone(),
+        ));
+        let name = conn.name.to_string();
+        let root = crate::mnt::attach(self, transport, Some(conn), &name, aname)?;
+        ns.mount_chan(root, None, target, flags, aname)
+    }
+
     /// Undoes a bind or mount on `old` (all of them, or just `name`'s).
     pub fn unmount(&self, name: Option<&str>, old: &str) -> Result<()> {
         self.check()?;

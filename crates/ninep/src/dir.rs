@@ -55,7 +55,18 @@ type Res<'a, T> = nom::IResult<&'a [u8], T>;
 
 fn string(input: &[u8]) -> Res<'_, &[u8]> {
     let (rest, len) = le_u16(input)?;
-    take(len as usize).parse(rest)
+    // Complete mode: a short record is an error, not a request for more input.
+    take(len as usize).parse_complete(rest)
+}
+
+/// The longest prefix of `text` that fits a 9P string (65535 bytes) and ends on a character
+/// boundary, so a cut string is still UTF-8 and decodes again.
+fn wire_str(text: &str) -> &[u8] {
+    let mut end = text.len().min(u16::MAX as usize);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text.as_bytes()[..end]
 }
 
 impl Dir {
@@ -85,14 +96,10 @@ impl Dir {
         STATFIXLEN + self.name.len() + self.uid.len() + self.gid.len() + self.muid.len()
     }
 
-    /// Appends the stat record. Strings longer than 65535 bytes are cut, since the wire
-    /// cannot carry them.
+    /// Appends the stat record. Strings longer than 65535 bytes are cut (on a character
+    /// boundary), since the wire cannot carry them.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        let fields = [&self.name, &self.uid, &self.gid, &self.muid];
-        let strings: Vec<&[u8]> = fields
-            .iter()
-            .map(|field| &field.as_bytes()[..field.len().min(u16::MAX as usize)])
-            .collect();
+        let strings = [&self.name, &self.uid, &self.gid, &self.muid].map(|field| wire_str(field));
         let total = STATFIXLEN + strings.iter().map(|s| s.len()).sum::<usize>();
         // The size field counts the bytes after itself; a record too large to describe is
         // clipped to the largest size that fits, which a reader then rejects cleanly.
@@ -145,7 +152,7 @@ impl Dir {
         let fixed: Res<'_, _> = (
             le_u16, le_u32, le_u8, le_u32, le_u64, le_u32, le_u32, le_u32, le_u64,
         )
-            .parse(record);
+            .parse_complete(record);
         let (after, (ty, dev, qty, qvers, qpath, mode, atime, mtime, length)) =
             fixed.map_err(|_| fail("type", 2, "short record"))?;
         let mut cursor = after;
@@ -154,8 +161,10 @@ impl Dir {
         for (slot, field) in strings.iter_mut().zip(names) {
             let offset = 2 + (record.len() - cursor.len());
             let (next, raw) = string(cursor).map_err(|_| fail(field, offset, "short string"))?;
-            *slot =
-                String::from_utf8(raw.to_vec()).map_err(|_| fail(field, offset, "not UTF-8"))?;
+            // Checked before it is copied, so nothing is allocated for bytes that are not text.
+            *slot = std::str::from_utf8(raw)
+                .map_err(|_| fail(field, offset, "not UTF-8"))?
+                .to_owned();
             cursor = next;
         }
         if !cursor.is_empty() {

@@ -1,15 +1,23 @@
-//! 9P2000 vocabulary: qids, directory entries (stat), mode and open-mode bits, and their wire
-//! encodings. Descends from Plan 9's `fcall.h`/`convD2M.c` and Inferno's `styx.h`.
+//! 9P2000: qids, directory entries (stat), mode and open-mode bits, and every message, with
+//! their wire encodings and a one-line text form for traces and transcripts. Descends from
+//! Plan 9's `fcall.h`/`convD2M.c`/`fcallfmt.c` and Inferno's `styx.h`.
 //!
 //! Invariants: this crate depends on no other workspace crate and does no I/O; every decode is
 //! bounded by the bytes it is given, checks each length before using it, and never panics,
-//! returning a [`DecodeError`] that names the field and offset instead.
+//! returning a [`DecodeError`] that names the field and offset instead; every message's text
+//! parses back to the same message, and bad text is a [`TextError`], never a panic.
 
 mod dir;
+mod fcall;
 mod mode;
+#[cfg(test)]
+mod testing;
+mod text;
 
 pub use dir::{DecodeError, Dir, STATFIXLEN};
+pub use fcall::{Fcall, HEADER, Msg, type_name};
 pub use mode::{mode_string, perm_allows};
+pub use text::TextError;
 
 /// Qid type bits (the high byte of a directory entry's mode, shifted down).
 pub const QTDIR: u8 = 0x80;
@@ -94,25 +102,5 @@ impl Qid {
         out.push(self.ty);
         out.extend_from_slice(&self.vers.to_le_bytes());
         out.extend_from_slice(&self.path.to_le_bytes());
-    }
-}
-
-impl std::fmt::Display for Qid {
-    /// Plan 9's fcall text form: `(path vers type)` with path in hex.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut kind = String::new();
-        if self.ty & QTDIR != 0 {
-            kind.push('d');
-        }
-        if self.ty & QTAPPEND != 0 {
-            kind.push('a');
-        }
-        if self.ty & QTEXCL != 0 {
-            kind.push('l');
-        }
-        if self.ty & QTAUTH != 0 {
-            kind.push('A');
-        }
-        write!(f, "({:016x} {} '{}')", self.path, self.vers, kind)
     }
 }

@@ -20,7 +20,7 @@ errors
 
 usage
 -- stderr --
-rm: d: 'd' directory not empty
+rm: d: 'd' directory is not empty
 usage: rm [-fr] file ...
 rm: nothere: '/tmp/w/nothere' file does not exist
 ember: errors

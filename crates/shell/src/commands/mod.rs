@@ -17,6 +17,7 @@ mod input;
 mod man;
 mod ns;
 mod proc;
+mod remote;
 mod text;
 mod tools;
 
@@ -29,6 +30,7 @@ pub fn programs() -> Vec<(&'static str, Program)> {
     programs.extend(man::programs());
     programs.extend(ns::programs());
     programs.extend(proc::programs());
+    programs.extend(remote::programs());
     programs.extend(text::programs());
     programs.extend(tools::programs());
     programs

@@ -1,0 +1,602 @@
+//! Serving a namespace as 9P2000 (Inferno `exportfs.c`, Plan 9 `exportfs`): the caller's live
+//! namespace below one directory, on a byte stream.
+//!
+//! Every request runs with the exporter's identity and namespace (later binds by the exporter
+//! are visible), in a pool of worker threads, so a read that blocks on one fid never delays
+//! the others; a Tflush interrupts the request it names and its reply is never sent. The
+//! reader of the connection is the only thread that decodes; workers only reply.
+//!
+//! Invariants:
+//! - A fid is a path below the exported root, as names; `..` is taken by name and never
+//!   climbs above the root, and no name may hold `/`, so a client cannot walk out.
+//! - Qids are remapped with a function that is one-to-one for each device instance, so the
+//!   files of different devices behind one export do not share qids.
+//! - Nothing the client sends is trusted: a message that cannot be decoded gets an Rerror (or,
+//!   if its size field cannot be trusted, ends this connection); a panic while serving one
+//!   request is answered as an Rerror; no request may allocate more than msize.
+//! - Error strings are Plan 9's (without the path), which Linux's client maps to errno.
+
+use crate::chan::Chan;
+use crate::error::{Error, Result};
+use crate::namespace::Access;
+use crate::proc::{Ctx, Interrupt};
+use crate::transport::{Transport, read_message, trace, tracing};
+use crossbeam_channel::{Receiver, Sender, bounded};
+use ninep::{Fcall, IOHDRSZ, Msg, NOFID, OEXEC, ORDWR, OTRUNC, OWRITE, Qid};
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+
+/// msize before a Tversion (Inferno's default buffer).
+const DEFAULT_MSIZE: u32 = 8192 + IOHDRSZ;
+/// The largest msize the server agrees to.
+pub const MAX_MSIZE: u32 = 128 * 1024 + IOHDRSZ;
+/// The smallest msize it agrees to.
+const MIN_MSIZE: u32 = 256;
+/// Worker threads per connection at most; further requests wait to be read.
+const MAX_WORKERS: usize = 32;
+/// Requests decoded but not yet taken by a worker.
+const QUEUE: usize = 64;
+/// Most fids one connection may hold.
+const MAX_FIDS: usize = 65536;
+
+/// How to serve.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExportOptions {
+    /// Refuse every write, create, remove and wstat (`export -r`).
+    pub read_only: bool,
+}
+
+struct Fid {
+    /// The path below the exported root.
+    names: Vec<String>,
+    /// The file, resolved (through any mount on it) but not opened.
+    chan: Arc<Chan>,
+    /// Set once opened or created.
+    open: Option<Arc<Chan>>,
+}
+
+struct Request {
+    intr: Arc<Interrupt>,
+    flushed: AtomicBool,
+}
+
+struct Server {
+    ctx: Ctx,
+    root: String,
+    options: ExportOptions,
+    transport: Arc<dyn Transport>,
+    msize: AtomicU32,
+    fids: Mutex<HashMap<u32, Arc<Mutex<Fid>>>>,
+    inflight: Mutex<HashMap<u16, Arc<Request>>>,
+    /// Serializes replies, so a flushed request's reply can never follow its Rflush.
+    reply_lock: Mutex<()>,
+    workers: AtomicUsize,
+    idle: AtomicUsize,
+    trace: bool,
+}
+
+type Job = (Fcall, Arc<Request>);
+
+/// Serves the namespace of `ctx` below `root` on `transport` until the client hangs up.
+pub fn serve(
+    ctx: &Ctx,
+    root: &str,
+    transport: Arc<dyn Transport>,
+    options: ExportOptions,
+) -> Result<()> {
+    let root = crate::path::clean(root)?;
+    let resolved = ctx.ns().resolve(ctx, &root, Access::Open)?;
+    if !resolved.chan.is_dir() {
+        return Err(Error::NotDir.at(&root));
+    }
+    let server = Arc::new(Server {
+        ctx: ctx.clone(),
+        root,
+        options,
+        transport,
+        msize: AtomicU32::new(DEFAULT_MSIZE),
+        fids: Mutex::new(HashMap::new()),
+        inflight: Mutex::new(HashMap::new()),
+        reply_lock: Mutex::new(()),
+        workers: AtomicUsize::new(0),
+        idle: AtomicUsize::new(0),
+        trace: tracing(),
+    });
+    let (jobs, queue) = bounded::<Job>(QUEUE);
+    let mut handles = Vec::new();
+    let outcome = server.read_loop(&jobs, &queue, &mut handles);
+    // The client is gone: end what is still running, then wait for the workers.
+    for request in server.inflight.lock().values() {
+        request.intr.kill();
+    }
+    drop(jobs);
+    for handle in handles {
+        let _ = handle.join();
+    }
+    server.fids.lock().clear();
+    outcome
+}
+
+impl Server {
+    fn read_loop(
+        self: &Arc<Server>,
+        jobs: &Sender<Job>,
+        queue: &Receiver<Job>,
+        handles: &mut Vec<std::thread::JoinHandle<()>>,
+    ) -> Result<()> {
+        loop {
+            let msize = self.msize.load(Ordering::Relaxed);
+            let bytes = match read_message(self.transport.as_ref(), msize) {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => return Ok(()),
+                Err(error) if error.is_interrupt() => return Err(error),
+                // A size that cannot be trusted: nothing after it can be framed.
+                Err(error) => return Err(error),
+            };
+            let fcall = match Fcall::decode(&bytes, msize) {
+                Ok(fcall) => fcall,
+                Err(error) => {
+                    let tag = u16::from_le_bytes([bytes[5], bytes[6]]);
+                    self.reply(Fcall::new(
+                        tag,
+                        Msg::Rerror {
+                            ename: error.to_string(),
+                        },
+                    ));
+                    continue;
+                }
+            };
+            if self.trace {
+                trace("<-", "export", &fcall);
+            }
+            match &fcall.msg {
+                Msg::Tversion { msize, version } => {
+                    let reply = self.version(*msize, version);
+                    self.reply(Fcall::new(fcall.tag, reply));
+                }
+                Msg::Tflush { oldtag } => self.flush(fcall.tag, *oldtag),
+                msg if !msg.is_request() => {
+                    self.reply(Fcall::new(
+                        fcall.tag,
+                        Msg::Rerror {
+                            ename: "unexpected reply message".into(),
+                        },
+                    ));
+                }
+                _ => {
+                    let request = Arc::new(Request {
+                        intr: Interrupt::new(),
+                        flushed: AtomicBool::new(false),
+                    });
+                    {
+                        let mut inflight = self.inflight.lock();
+                        if inflight.contains_key(&fcall.tag) {
+                            drop(inflight);
+                            self.reply(Fcall::new(
+                                fcall.tag,
+                                Msg::Rerror {
+                                    ename: "tag in use".into(),
+                                },
+                            ));
+                            continue;
+                        }
+                        inflight.insert(fcall.tag, request.clone());
+                    }
+                    // Claim an idle worker for this job, or start one: counting claims here
+                    // rather than in the worker means two quick requests can never both
+                    // count on the same idle worker while it is already busy with one.
+                    let claimed = self
+                        .idle
+                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |idle| {
+                            idle.checked_sub(1)
+                        })
+                        .is_ok();
+                    if !claimed && self.workers.load(Ordering::SeqCst) < MAX_WORKERS {
+                        self.workers.fetch_add(1, Ordering::SeqCst);
+                        let server = self.clone();
+                        let queue = queue.clone();
+                        let started = std::thread::Builder::new()
+                            .name("export".into())
+                            .stack_size(4 << 20)
+                            .spawn(move || server.work(queue));
+                        match started {
+                            Ok(handle) => handles.push(handle),
+                            Err(_) => {
+                                self.workers.fetch_sub(1, Ordering::SeqCst);
+                            }
+                        }
+                    }
+                    if jobs.send((fcall, request)).is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    fn work(self: Arc<Server>, queue: Receiver<Job>) {
+        while let Ok((fcall, request)) = queue.recv() {
+            let ctx = self.ctx.with_interrupt(request.intr.clone());
+            let tag = fcall.tag;
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.handle(&ctx, fcall.msg)
+            }));
+            let msg = match outcome {
+                Ok(Ok(msg)) => msg,
+                Ok(Err(error)) => Msg::Rerror {
+                    ename: error.root().to_string(),
+                },
+                Err(_) => Msg::Rerror {
+                    ename: "internal error in the server".into(),
+                },
+            };
+            let _serial = self.reply_lock.lock();
+            let removed = self.inflight.lock().remove(&tag);
+            if removed.is_some_and(|request| !request.flushed.load(Ordering::SeqCst)) {
+                self.send(Fcall::new(tag, msg));
+            }
+            drop(_serial);
+            self.idle.fetch_add(1, Ordering::SeqCst);
+        }
+        self.workers.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn reply(&self, fcall: Fcall) {
+        let _serial = self.reply_lock.lock();
+        self.send(fcall);
+    }
+
+    /// Writes a reply; the caller holds `reply_lock`.
+    fn send(&self, fcall: Fcall) {
+        if self.trace {
+            trace("->", "export", &fcall);
+        }
+        let _ = self.transport.write(&fcall.to_bytes());
+    }
+
+    fn version(&self, msize: u32, version: &str) -> Msg {
+        // A new session: every fid and request of the old one is gone.
+        for request in self.inflight.lock().values() {
+            request.flushed.store(true, Ordering::SeqCst);
+            request.intr.kill();
+        }
+        self.fids.lock().clear();
+        if msize < MIN_MSIZE {
+            return Msg::Rerror {
+                ename: "message size too small".into(),
+            };
+        }
+        let msize = msize.min(MAX_MSIZE);
+        self.msize.store(msize, Ordering::Relaxed);
+        // 9P2000.u and 9P2000.L are answered as plain 9P2000, as Inferno does.
+        let base = version.split('.').next().unwrap_or("");
+        let version = if base == "9P2000" {
+            "9P2000"
+        } else {
+            "unknown"
+        };
+        Msg::Rversion {
+            msize,
+            version: version.into(),
+        }
+    }
+
+    fn flush(&self, tag: u16, oldtag: u16) {
+        if let Some(request) = self.inflight.lock().get(&oldtag) {
+            request.flushed.store(true, Ordering::SeqCst);
+            request.intr.interrupt();
+        }
+        self.reply(Fcall::new(tag, Msg::Rflush));
+    }
+
+    /// The namespace path of a fid's names.
+    fn path(&self, names: &[String]) -> String {
+        let mut path = self.root.clone();
+        for name in names {
+            crate::path::push_name(&mut path, name);
+        }
+        path
+    }
+
+    fn fid(&self, fid: u32) -> Result<Arc<Mutex<Fid>>> {
+        self.fids
+            .lock()
+            .get(&fid)
+            .cloned()
+            .ok_or_else(|| Error::msg("unknown fid"))
+    }
+
+    fn new_fid(&self, fid: u32, value: Fid) -> Result<()> {
+        let mut fids = self.fids.lock();
+        if fid == NOFID || fids.contains_key(&fid) {
+            return Err(Error::msg("fid in use"));
+        }
+        if fids.len() >= MAX_FIDS {
+            return Err(Error::msg("too many fids"));
+        }
+        fids.insert(fid, Arc::new(Mutex::new(value)));
+        Ok(())
+    }
+
+    fn resolve(&self, ctx: &Ctx, names: &[String]) -> Result<Arc<Chan>> {
+        let resolved = ctx.ns().resolve(ctx, &self.path(names), Access::Open)?;
+        Ok(Arc::new(resolved.chan))
+    }
+
+    fn writable(&self) -> Result<()> {
+        if self.options.read_only {
+            Err(Error::ReadOnly)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn iounit(&self) -> u32 {
+        self.msize.load(Ordering::Relaxed) - IOHDRSZ
+    }
+
+    fn handle(&self, ctx: &Ctx, msg: Msg) -> Result<Msg> {
+        match msg {
+            Msg::Tauth { .. } => Err(Error::msg("authentication not required")),
+            Msg::Tattach { fid, afid, .. } => {
+                if afid != NOFID {
+                    return Err(Error::msg("authentication not required"));
+                }
+                let chan = self.resolve(ctx, &[])?;
+                let qid = export_qid(&chan);
+                self.new_fid(
+                    fid,
+                    Fid {
+                        names: Vec::new(),
+                        chan,
+                        open: None,
+                    },
+                )?;
+                Ok(Msg::Rattach { qid })
+            }
+            Msg::Twalk {
+                fid,
+                newfid,
+                wnames,
+            } => self.walk(ctx, fid, newfid, wnames),
+            Msg::Topen { fid, mode } => {
+                let entry = self.fid(fid)?;
+                let mut file = entry.lock();
+                if file.open.is_some() {
+                    return Err(Error::msg("fid already open"));
+                }
+                if mode & 3 == OWRITE || mode & 3 == ORDWR || mode & OTRUNC != 0 {
+                    self.writable()?;
+                }
+                let mode = if mode & 3 == OEXEC {
+                    (mode & !3) | ninep::OREAD
+                } else {
+                    mode
+                };
+                let chan = ctx.ns().open(ctx, &self.path(&file.names), mode)?;
+                let qid = export_qid(&chan);
+                file.open = Some(chan);
+                Ok(Msg::Ropen {
+                    qid,
+                    iounit: self.iounit(),
+                })
+            }
+            Msg::Tcreate {
+                fid,
+                name,
+                perm,
+                mode,
+            } => {
+                self.writable()?;
+                check_name(&name)?;
+                let entry = self.fid(fid)?;
+                let mut file = entry.lock();
+                if file.open.is_some() {
+                    return Err(Error::msg("fid already open"));
+                }
+                if !file.chan.is_dir() {
+                    return Err(Error::NotDir);
+                }
+                let mut names = file.names.clone();
+                names.push(name);
+                let chan = ctx.ns().create(ctx, &self.path(&names), mode, perm, true)?;
+                let qid = export_qid(&chan);
+                *file = Fid {
+                    names,
+                    chan: Arc::new(chan.clone_unopened()),
+                    open: Some(chan),
+                };
+                Ok(Msg::Rcreate {
+                    qid,
+                    iounit: self.iounit(),
+                })
+            }
+            Msg::Tread { fid, offset, count } => {
+                let chan = self.opened(fid)?;
+                let count = count.min(self.iounit()) as usize;
+                let mut data = vec![0u8; count];
+                let read = ctx.read_chan(&chan, &mut data, offset)?;
+                data.truncate(read);
+                if chan.is_dir() {
+                    remap_dir_qids(&mut data);
+                }
+                Ok(Msg::Rread { data })
+            }
+            Msg::Twrite { fid, offset, data } => {
+                self.writable()?;
+                let chan = self.opened(fid)?;
+                let count = ctx.write_chan(&chan, &data, offset)?;
+                Ok(Msg::Rwrite {
+                    count: count as u32,
+                })
+            }
+            Msg::Tclunk { fid } => {
+                self.fids
+                    .lock()
+                    .remove(&fid)
+                    .ok_or_else(|| Error::msg("unknown fid"))?;
+                Ok(Msg::Rclunk)
+            }
+            Msg::Tremove { fid } => {
+                // A remove clunks the fid whether or not it succeeds.
+                let entry = self
+                    .fids
+                    .lock()
+                    .remove(&fid)
+                    .ok_or_else(|| Error::msg("unknown fid"))?;
+                self.writable()?;
+                let names = entry.lock().names.clone();
+                if names.is_empty() {
+                    return Err(Error::Perm);
+                }
+                ctx.remove(&self.path(&names))?;
+                Ok(Msg::Rremove)
+            }
+            Msg::Tstat { fid } => {
+                let entry = self.fid(fid)?;
+                let file = entry.lock();
+                let chan = file.open.clone().unwrap_or_else(|| file.chan.clone());
+                let mut dir = chan.dev.stat(ctx, &chan)?;
+                dir.qid = export_qid(&chan);
+                dir.name = file.names.last().cloned().unwrap_or_else(|| "/".into());
+                Ok(Msg::Rstat { stat: dir })
+            }
+            Msg::Twstat { fid, stat } => {
+                self.writable()?;
+                let entry = self.fid(fid)?;
+                let mut file = entry.lock();
+                if !stat.name.is_empty() {
+                    check_name(&stat.name)?;
+                    if file.names.is_empty() {
+                        return Err(Error::Perm);
+                    }
+                }
+                let chan = file.open.clone().unwrap_or_else(|| file.chan.clone());
+                chan.dev.wstat(ctx, &chan, &stat)?;
+                if !stat.name.is_empty()
+                    && let Some(last) = file.names.last_mut()
+                {
+                    last.clone_from(&stat.name);
+                }
+                Ok(Msg::Rwstat)
+            }
+            other => Err(Error::msg(format!("unexpected {}", other.name()))),
+        }
+    }
+
+    fn opened(&self, fid: u32) -> Result<Arc<Chan>> {
+        let entry = self.fid(fid)?;
+        let file = entry.lock();
+        file.open.clone().ok_or(Error::NotOpen)
+    }
+
+    fn walk(&self, ctx: &Ctx, fid: u32, newfid: u32, wnames: Vec<String>) -> Result<Msg> {
+        let entry = self.fid(fid)?;
+        let (mut names, start_chan) = {
+            let file = entry.lock();
+            if file.open.is_some() {
+                return Err(Error::msg("cannot walk an open fid"));
+            }
+            (file.names.clone(), file.chan.clone())
+        };
+        if newfid != fid && self.fids.lock().contains_key(&newfid) {
+            return Err(Error::msg("fid in use"));
+        }
+        if !wnames.is_empty() && !start_chan.is_dir() {
+            return Err(Error::NotDir);
+        }
+        let mut wqids = Vec::with_capacity(wnames.len());
+        let mut chan = start_chan;
+        for (index, name) in wnames.iter().enumerate() {
+            let step = check_walk_name(name).and_then(|()| {
+                let mut next = names.clone();
+                if name == ".." {
+                    next.pop();
+                } else {
+                    next.push(name.clone());
+                }
+                let resolved = self.resolve(ctx, &next)?;
+                Ok((next, resolved))
+            });
+            match step {
+                Ok((next, resolved)) => {
+                    names = next;
+                    wqids.push(export_qid(&resolved));
+                    chan = resolved;
+                }
+                Err(error) if index == 0 => return Err(error),
+                Err(_) => return Ok(Msg::Rwalk { wqids }),
+            }
+        }
+        let walked = Fid {
+            names,
+            chan,
+            open: None,
+        };
+        if newfid == fid {
+            *entry.lock() = walked;
+        } else {
+            self.new_fid(newfid, walked)?;
+        }
+        Ok(Msg::Rwalk { wqids })
+    }
+}
+
+fn check_walk_name(name: &str) -> Result<()> {
+    if name == ".." {
+        return Ok(());
+    }
+    check_name(name)
+}
+
+fn check_name(name: &str) -> Result<()> {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+        return Err(Error::BadChar);
+    }
+    crate::path::valid_name(name)
+}
+
+/// A 64-bit mixing function that is one-to-one (the splitmix64 finaliser).
+fn mix(mut value: u64) -> u64 {
+    value = (value ^ (value >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    value = (value ^ (value >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    value ^ (value >> 31)
+}
+
+/// The qid path a file of device `letter`, instance `devno`, path `path` has in an export:
+/// one-to-one within each device instance, and different instances land far apart.
+pub fn export_path(letter: u32, devno: u64, path: u64) -> u64 {
+    let salt = mix(((letter as u64) << 32) ^ devno.rotate_left(17));
+    mix(path ^ salt)
+}
+
+fn export_qid(chan: &Chan) -> Qid {
+    Qid::new(
+        chan.qid.ty,
+        chan.qid.vers,
+        export_path(chan.letter() as u32, chan.devno, chan.qid.path),
+    )
+}
+
+/// Rewrites the qids of packed stat records read from a directory, using each record's own
+/// type and dev fields (which name its device).
+fn remap_dir_qids(data: &mut [u8]) {
+    let mut offset = 0;
+    while offset + 2 <= data.len() {
+        let size = u16::from_le_bytes([data[offset], data[offset + 1]]) as usize;
+        let end = offset + 2 + size;
+        if end > data.len() || size < ninep::STATFIXLEN - 2 {
+            return;
+        }
+        let record = &mut data[offset..end];
+        let ty = u16::from_le_bytes([record[2], record[3]]) as u32;
+        let dev = u32::from_le_bytes([record[4], record[5], record[6], record[7]]) as u64;
+        let mut path_bytes = [0u8; 8];
+        path_bytes.copy_from_slice(&record[13..21]);
+        let path = export_path(ty, dev, u64::from_le_bytes(path_bytes));
+        record[13..21].copy_from_slice(&path.to_le_bytes());
+        offset = end;
+    }
+}

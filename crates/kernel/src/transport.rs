@@ -1,0 +1,213 @@
+//! Byte streams that carry 9P: a pipe end, the console, a posted connection, later a network
+//! connection or a serial line. Both 9P adapters, `export` and the mount driver, read and write
+//! whole messages through a [`Transport`], so neither cares what the stream is.
+//!
+//! Invariant: a message is read only after its size field has been checked against the
+//! connection's msize, so a peer cannot make us allocate more than msize bytes at a time.
+
+use crate::chan::Chan;
+use crate::error::{Error, Result};
+use crate::proc::Ctx;
+use ninep::HEADER;
+use parking_lot::Mutex;
+use std::sync::Arc;
+
+/// A stream carrying 9P messages.
+pub trait Transport: Send + Sync {
+    /// Reads some bytes; 0 is the end of the stream.
+    fn read(&self, buf: &mut [u8]) -> Result<usize>;
+
+    /// Writes all of `data`.
+    fn write(&self, data: &[u8]) -> Result<()>;
+}
+
+/// A transport over chans: messages are read from `input` and written to `output` (the same
+/// chan for a pipe end or a connection; descriptors 0 and 1 for `export` on the console).
+pub struct ChanTransport {
+    ctx: Ctx,
+    input: Arc<Chan>,
+    output: Arc<Chan>,
+    write_lock: Mutex<()>,
+}
+
+impl ChanTransport {
+    pub fn new(ctx: Ctx, input: Arc<Chan>, output: Arc<Chan>) -> ChanTransport {
+        ChanTransport {
+            ctx,
+            input,
+            output,
+            write_lock: Mutex::new(()),
+        }
+    }
+
+    /// The chan messages are read from.
+    pub fn input(&self) -> &Arc<Chan> {
+        &self.input
+    }
+}
+
+impl Transport for ChanTransport {
+    fn read(&self, buf: &mut [u8]) -> Result<usize> {
+        let offset = *self.input.offset.lock();
+        let count = self.ctx.read_chan(&self.input, buf, offset)?;
+        *self.input.offset.lock() = offset + count as u64;
+        Ok(count)
+    }
+
+    fn write(&self, mut data: &[u8]) -> Result<()> {
+        let _serial = self.write_lock.lock();
+        while !data.is_empty() {
+            let offset = *self.output.offset.lock();
+            let count = self.ctx.write_chan(&self.output, data, offset)?;
+            if count == 0 {
+                return Err(Error::Hungup);
+            }
+            *self.output.offset.lock() = offset + count as u64;
+            data = &data[count..];
+        }
+        Ok(())
+    }
+}
+
+fn read_exact(transport: &dyn Transport, buf: &mut [u8]) -> Result<bool> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let count = transport.read(&mut buf[filled..])?;
+        if count == 0 {
+            if filled == 0 {
+                return Ok(false);
+            }
+            return Err(Error::msg("connection closed in the middle of a message"));
+        }
+        filled += count;
+    }
+    Ok(true)
+}
+
+/// Reads one whole message, size field included; None at a clean end of stream. A size
+/// below the header or above `msize` is an error: the stream cannot be trusted after it.
+pub fn read_message(transport: &dyn Transport, msize: u32) -> Result<Option<Vec<u8>>> {
+    let mut prefix = [0u8; 4];
+    if !read_exact(transport, &mut prefix)? {
+        return Ok(None);
+    }
+    let size = u32::from_le_bytes(prefix);
+    if (size as usize) < HEADER || size > msize {
+        return Err(Error::msg(format!(
+            "bad 9P message size {size} (msize {msize})"
+        )));
+    }
+    let mut message = vec![0u8; size as usize];
+    message[..4].copy_from_slice(&prefix);
+    if !read_exact(transport, &mut message[4..])? {
+        return Err(Error::msg("connection closed in the middle of a message"));
+    }
+    Ok(Some(message))
+}
+
+/// Whether `EMBER_DEBUG` asks for 9P traces (`EMBER_DEBUG=9p`).
+pub fn tracing() -> bool {
+    static TRACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TRACE.get_or_init(|| {
+        std::env::var("EMBER_DEBUG")
+            .map(|value| value.split(',').any(|word| word.trim() == "9p"))
+            .unwrap_or(false)
+    })
+}
+
+/// Prints one traced message on the host's standard error.
+pub fn trace(direction: &str, who: &str, fcall: &ninep::Fcall) {
+    eprintln!("9p {who} {direction} {fcall:?}");
+}
+
+/// An in-memory pair of connected transports, for tests and benchmarks.
+pub mod memory {
+    use super::Transport;
+    use crate::error::{Error, Result};
+    use parking_lot::{Condvar, Mutex};
+    use std::collections::VecDeque;
+    use std::sync::Arc;
+
+    #[derive(Default)]
+    struct Queue {
+        bytes: VecDeque<u8>,
+        closed: bool,
+    }
+
+    #[derive(Default)]
+    struct Direction {
+        queue: Mutex<Queue>,
+        ready: Condvar,
+    }
+
+    /// One end of an in-memory connection.
+    pub struct End {
+        incoming: Arc<Direction>,
+        outgoing: Arc<Direction>,
+    }
+
+    /// Two connected ends.
+    pub fn pair() -> (End, End) {
+        let (a, b) = (
+            Arc::new(Direction::default()),
+            Arc::new(Direction::default()),
+        );
+        (
+            End {
+                incoming: a.clone(),
+                outgoing: b.clone(),
+            },
+            End {
+                incoming: b,
+                outgoing: a,
+            },
+        )
+    }
+
+    impl End {
+        /// Closes this end: the other side reads end of file.
+        pub fn hang_up(&self) {
+            let mut queue = self.outgoing.queue.lock();
+            queue.closed = true;
+            self.outgoing.ready.notify_all();
+            let mut incoming = self.incoming.queue.lock();
+            incoming.closed = true;
+            self.incoming.ready.notify_all();
+        }
+    }
+
+    impl Drop for End {
+        fn drop(&mut self) {
+            self.hang_up();
+        }
+    }
+
+    impl Transport for End {
+        fn read(&self, buf: &mut [u8]) -> Result<usize> {
+            let mut queue = self.incoming.queue.lock();
+            loop {
+                if !queue.bytes.is_empty() {
+                    let count = buf.len().min(queue.bytes.len());
+                    for (slot, byte) in buf.iter_mut().zip(queue.bytes.drain(..count)) {
+                        *slot = byte;
+                    }
+                    return Ok(count);
+                }
+                if queue.closed {
+                    return Ok(0);
+                }
+                self.incoming.ready.wait(&mut queue);
+            }
+        }
+
+        fn write(&self, data: &[u8]) -> Result<()> {
+            let mut queue = self.outgoing.queue.lock();
+            if queue.closed {
+                return Err(Error::Hungup);
+            }
+            queue.bytes.extend(data);
+            self.outgoing.ready.notify_all();
+            Ok(())
+        }
+    }
+}
