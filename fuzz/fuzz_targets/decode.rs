@@ -22,11 +22,17 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     let bytes = fcall.to_bytes();
-    assert!(bytes == data, "{fcall:?} re-encodes as {bytes:?}, not {data:?}");
+    assert!(
+        bytes == data,
+        "{fcall:?} re-encodes as {bytes:?}, not {data:?}"
+    );
     let text = fcall.to_string();
     assert!(!text.contains(['\n', '\r']), "{text:?} is not one line");
     match text.parse::<Fcall>() {
-        Ok(again) => assert!(again == fcall, "{text:?} parses as {again:?}, not {fcall:?}"),
+        Ok(again) => assert!(
+            again == fcall,
+            "{text:?} parses as {again:?}, not {fcall:?}"
+        ),
         Err(error) => panic!("{fcall:?} prints as {text:?}, which does not parse: {error}"),
     }
 });

@@ -20,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let text = fcall.to_string();
     match text.parse::<Fcall>() {
-        Ok(again) => assert!(again == fcall, "{text:?} parses as {again:?}, not {fcall:?}"),
+        Ok(again) => assert!(
+            again == fcall,
+            "{text:?} parses as {again:?}, not {fcall:?}"
+        ),
         Err(error) => panic!("{source:?} printed as {text:?} does not parse: {error}"),
     }
     let bytes = fcall.to_bytes();

@@ -117,7 +117,7 @@ pub fn tracing() -> bool {
 
 /// Prints one traced message on the host's standard error.
 pub fn trace(direction: &str, who: &str, fcall: &ninep::Fcall) {
-    eprintln!("9p {who} {direction} {fcall:?}");
+    eprintln!("9p {who} {direction} {fcall}");
 }
 
 /// An in-memory pair of connected transports, for tests and benchmarks.

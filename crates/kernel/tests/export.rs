@@ -479,3 +479,48 @@ fn hanging_up_ends_blocked_requests() {
     // The server returns once the client is gone, though a read was still blocked.
     client.hang_up().unwrap();
 }
+
+#[test]
+fn qids_of_different_devices_differ() {
+    // The root of the in-memory tree and the root of the blocking device both have qid path
+    // 0 on their own devices; through one export they must not collide.
+    let ctx = kernel_with_tree();
+    let (ours, theirs) = memory::pair();
+    let server_ctx = ctx.clone();
+    let server = std::thread::spawn(move || {
+        serve(&server_ctx, "/", Arc::new(theirs), ExportOptions::default())
+    });
+    let client = Client { end: ours, server };
+    client.rpc(
+        NOTAG,
+        Msg::Tversion {
+            msize: 8216,
+            version: "9P2000".into(),
+        },
+    );
+    let Msg::Rattach { qid: root } = client.rpc(
+        1,
+        Msg::Tattach {
+            fid: 0,
+            afid: NOFID,
+            uname: "glenda".into(),
+            aname: String::new(),
+        },
+    ) else {
+        panic!("no attach")
+    };
+    let Msg::Rwalk { wqids } = client.rpc(
+        2,
+        Msg::Twalk {
+            fid: 0,
+            newfid: 1,
+            wnames: vec!["share".into(), "block".into()],
+        },
+    ) else {
+        panic!("no walk")
+    };
+    assert_eq!(ctx.stat("/").unwrap().qid.path, 0);
+    assert_eq!(ctx.stat("/share/block").unwrap().qid.path, 0);
+    assert_ne!(root.path, wqids[1].path);
+    client.hang_up().unwrap();
+}

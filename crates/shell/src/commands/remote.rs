@@ -45,11 +45,16 @@ pub fn export(ctx: &Ctx, argv: &[String]) -> Exit {
         })
     };
     if opts.has('a') {
+        // Inferno serves an asynchronous export from a kernel process: it does not keep ember
+        // running by itself.
         let fds = ctx.fds_keeping(&[2]);
-        return ctx
-            .spawn("export", fds, run)
-            .map(drop)
-            .or_else(|error| fail(ctx, argv, format!("cannot start: {error}")));
+        return match ctx.spawn("export", fds, run) {
+            Ok(server) => {
+                server.set_daemon();
+                Ok(())
+            }
+            Err(error) => fail(ctx, argv, format!("cannot start: {error}")),
+        };
     }
     run(ctx)
 }
