@@ -5,8 +5,11 @@
 pub mod cons;
 pub mod dis;
 pub mod dup;
+pub mod eia;
 pub mod env;
 pub mod fs;
+pub mod gpio;
+pub mod ip;
 pub mod pipe;
 pub mod prog;
 pub mod root;
