@@ -2,7 +2,9 @@
 //! one place that knows every device. Before the first process runs: `#/` is the root, `#U`
 //! is bound after it, `#c` before `/dev`, `#p` on `/prog`, `#d` on `/fd`, `#e` on `/env`,
 //! `#s` on `/srv`, the native programs (`#x`) on `/dis` with the root tree's own `/dis` after
-//! them; descriptors 0 and 1 are the console, 2 the host's standard error.
+//! them; descriptors 0 and 1 are the console, 2 the host's standard error. `#I` goes after
+//! `/net`; `#G` after `/dev` when its attach works (the host has a GPIO chip, or `-G` named
+//! one), and `#t`, the serial lines, after it; `#f`, the file2chan files, on `/chan`.
 
 use devices::{cons::Cons, dis::Dis, fs::HostFs, root::Root};
 use kernel::{Ctx, Device, Error, Kernel, MAFTER, MBEFORE, MCREATE, MREPL, Proc, Result};
@@ -10,8 +12,12 @@ use ninep::{OREAD, OWRITE};
 use std::path::Path;
 use std::sync::Arc;
 
-/// Every device, in the order `/dev/drivers` lists them.
-pub fn register_devices(kernel: &Kernel, root: &Path) -> Result<()> {
+/// Every device, in the order `/dev/drivers` lists them. `gpio` is ember's `-G`: the chip `#G`
+/// attaches by default, which must exist.
+pub fn register_devices(kernel: &Kernel, root: &Path, gpio: Option<&str>) -> Result<()> {
+    if let Some(spec) = gpio {
+        devices::gpio::probe(spec).map_err(|error| Error::msg(format!("-G {spec}: {error}")))?;
+    }
     let host =
         HostFs::new(root).map_err(|error| Error::msg(format!("{}: {error}", root.display())))?;
     let table: Vec<Arc<dyn Device>> = vec![
@@ -24,7 +30,11 @@ pub fn register_devices(kernel: &Kernel, root: &Path) -> Result<()> {
         Arc::new(devices::srv::Srv::new()),
         Arc::new(devices::dup::Dup::new()),
         Arc::new(host),
+        Arc::new(devices::ip::Ip::new()),
         Arc::new(Dis::new(shell::programs())),
+        Arc::new(devices::gpio::Gpio::new(gpio.map(str::to_string))),
+        Arc::new(devices::eia::Eia::new()),
+        Arc::new(kernel::file2chan::FileChanDevice::new()),
     ];
     for device in table {
         kernel.register(device)?;
@@ -35,13 +45,16 @@ pub fn register_devices(kernel: &Kernel, root: &Path) -> Result<()> {
 /// One bind of the boot namespace: source, mount point, flags, and whether it must work.
 struct BootBind(&'static str, &'static str, u32, bool);
 
-const BOOT_BINDS: [BootBind; 9] = [
+const BOOT_BINDS: [BootBind; 12] = [
     BootBind("#U", "/", MAFTER | MCREATE, true),
     BootBind("#c", "/dev", MBEFORE, true),
     BootBind("#p", "/prog", MREPL, true),
     BootBind("#d", "/fd", MREPL, true),
     BootBind("#I", "/net", MAFTER, false),
     BootBind("#e", "/env", MREPL | MCREATE, true),
+    BootBind("#G", "/dev", MAFTER, false),
+    BootBind("#t", "/dev", MAFTER, false),
+    BootBind("#f", "/chan", MREPL, false),
     BootBind("#s", "/srv", MREPL | MCREATE, true),
     BootBind("#x", "/dis", MREPL, true),
     BootBind("#U/dis", "/dis", MAFTER, false),

@@ -1,4 +1,4 @@
-//! `ember [-r root] [-u user] [-v] [command [arg ...]]`: the binary (Inferno's `emu`).
+//! `ember [-r root] [-u user] [-v] [-G chip] [command [arg ...]]`: the binary (Inferno's `emu`).
 //! Reads its flags, finds the root tree, builds the kernel with every device, the boot
 //! namespace and the first process, runs `command` (default `sh -l`) in it, and exits when
 //! the last process has, with status 0 if the first process ended with an empty status.
@@ -10,7 +10,7 @@ use kernel::{Ctx, Exit, Kernel};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-const USAGE: &str = "usage: ember [-r root] [-u user] [-v] [command [arg ...]]";
+const USAGE: &str = "usage: ember [-r root] [-u user] [-v] [-G chip] [command [arg ...]]";
 
 /// What the command line asked for.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -18,10 +18,12 @@ struct Options {
     root: Option<PathBuf>,
     user: Option<String>,
     verbose: bool,
+    /// `-G chip`: what `#G` attaches by default (`sim`, or a host chip's name).
+    gpio: Option<String>,
     command: Vec<String>,
 }
 
-/// Parses flags as emu does: they come first, each `-r` and `-u` with its value attached or
+/// Parses flags as emu does: they come first, each `-r`, `-u` and `-G` with its value attached or
 /// as the next argument; the first word that is not a flag starts the command.
 fn parse_args(args: &[String]) -> Result<Options, String> {
     let mut options = Options::default();
@@ -38,7 +40,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
         for (position, letter) in arg[1..].char_indices() {
             match letter {
                 'v' => options.verbose = true,
-                'r' | 'u' => {
+                'r' | 'u' | 'G' => {
                     let attached = &arg[1 + position + 1..];
                     let value = if !attached.is_empty() {
                         attached.to_string()
@@ -51,10 +53,10 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
                     if value.is_empty() {
                         return Err(format!("ember: -{letter} needs a value"));
                     }
-                    if letter == 'r' {
-                        options.root = Some(PathBuf::from(value));
-                    } else {
-                        options.user = Some(value);
+                    match letter {
+                        'r' => options.root = Some(PathBuf::from(value)),
+                        'u' => options.user = Some(value),
+                        _ => options.gpio = Some(value),
                     }
                     break;
                 }
@@ -137,7 +139,8 @@ fn run(options: Options) -> Result<i32, String> {
     }
     let kernel = Kernel::new(&user, &sysname);
     catch_interrupts(kernel.clone());
-    boot::register_devices(&kernel, &root).map_err(|error| error.to_string())?;
+    boot::register_devices(&kernel, &root, options.gpio.as_deref())
+        .map_err(|error| error.to_string())?;
     let argv = if options.command.is_empty() {
         vec!["sh".to_string(), "-l".to_string()]
     } else {
@@ -240,6 +243,20 @@ mod tests {
         assert_eq!(
             parse_args(&args(&["--", "-v"])).unwrap().command,
             args(&["-v"])
+        );
+    }
+
+    #[test]
+    fn gpio_flag_names_the_default_chip() {
+        let options = parse_args(&args(&["-G", "sim", "sh"])).unwrap();
+        assert_eq!(options.gpio.as_deref(), Some("sim"));
+        assert_eq!(options.command, args(&["sh"]));
+        let options = parse_args(&args(&["-vGgpiochip4"])).unwrap();
+        assert_eq!(options.gpio.as_deref(), Some("gpiochip4"));
+        assert!(
+            parse_args(&args(&["-G"]))
+                .unwrap_err()
+                .contains("-G needs a value")
         );
     }
 

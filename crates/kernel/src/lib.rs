@@ -9,10 +9,12 @@
 
 pub mod chan;
 pub mod dev;
+pub mod dial;
 pub mod env;
 pub mod error;
 pub mod export;
 pub mod fd;
+pub mod file2chan;
 pub mod memfs;
 pub mod mnt;
 pub mod namespace;

@@ -29,6 +29,9 @@ pub const MSIZE: u32 = 65536 + IOHDRSZ;
 /// How long an interrupted request waits for the server to acknowledge its flush.
 const FLUSH_WAIT: Duration = Duration::from_secs(10);
 
+/// How many replies left over from an earlier session on the same connection `attach` skips.
+const STALE_REPLIES: usize = 64;
+
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
 #[derive(Default)]
@@ -88,6 +91,7 @@ impl Session {
     fn shut_down(&self) {
         self.hungup.store(true, Ordering::SeqCst);
         self.reader_intr.kill();
+        self.transport.hang_up();
         self.replied.wakeup();
     }
 
@@ -287,11 +291,20 @@ pub fn attach(
         crate::transport::trace("->", "mnt", &version);
     }
     transport.write(&version.to_bytes())?;
-    let reply = read_message(transport.as_ref(), MSIZE)?.ok_or(Error::Hungup)?;
-    let reply = Fcall::decode(&reply, MSIZE)?;
-    if trace {
-        crate::transport::trace("<-", "mnt", &reply);
-    }
+    // A connection that outlived an earlier session (a serial line, a pipe kept open) may still
+    // carry that session's last replies: skip a few that are not the answer to Tversion.
+    let mut stale = 0;
+    let reply = loop {
+        let reply = read_message(transport.as_ref(), MSIZE)?.ok_or(Error::Hungup)?;
+        let reply = Fcall::decode(&reply, MSIZE)?;
+        if trace {
+            crate::transport::trace("<-", "mnt", &reply);
+        }
+        if reply.tag == NOTAG || stale == STALE_REPLIES {
+            break reply;
+        }
+        stale += 1;
+    };
     let msize = match reply.msg {
         Msg::Rversion { msize, version } if version == "9P2000" => {
             if !(256..=MSIZE).contains(&msize) {

@@ -19,6 +19,10 @@ pub trait Transport: Send + Sync {
 
     /// Writes all of `data`.
     fn write(&self, data: &[u8]) -> Result<()>;
+
+    /// Stops a read in progress and every later one: the session on this transport is over,
+    /// though the connection under it may stay up (a serial line, a pipe kept open).
+    fn hang_up(&self) {}
 }
 
 /// A transport over chans: messages are read from `input` and written to `output` (the same
@@ -66,6 +70,10 @@ impl Transport for ChanTransport {
             data = &data[count..];
         }
         Ok(())
+    }
+
+    fn hang_up(&self) {
+        self.ctx.intr.kill();
     }
 }
 
@@ -208,6 +216,10 @@ pub mod memory {
             queue.bytes.extend(data);
             self.outgoing.ready.notify_all();
             Ok(())
+        }
+
+        fn hang_up(&self) {
+            End::hang_up(self);
         }
     }
 }

@@ -10,7 +10,7 @@ mkdir /n/sub/deeper
 ls /tmp/share/sub
 rm /n/new
 ls /tmp/share
-ns | grep /n
+ns | grep ' /n$'
 unmount /n
 ls /n
 -- stdout --

@@ -2,6 +2,6 @@
 -z sh
 -- stderr --
 ember: unknown flag -z
-usage: ember [-r root] [-u user] [-v] [command [arg ...]]
+usage: ember [-r root] [-u user] [-v] [-G chip] [command [arg ...]]
 -- status --
 2

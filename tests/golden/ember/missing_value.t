@@ -2,6 +2,6 @@
 -r
 -- stderr --
 ember: -r needs a value
-usage: ember [-r root] [-u user] [-v] [command [arg ...]]
+usage: ember [-r root] [-u user] [-v] [-G chip] [command [arg ...]]
 -- status --
 2

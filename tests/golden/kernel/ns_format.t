@@ -12,7 +12,11 @@ bind /dev /dev
 bind -b '#c' /dev
 bind '#p' /prog
 bind '#d' /fd
+bind /net /net
+bind -a '#I' /net
 bind -c '#e' /env
+bind -a '#t' /dev
+bind '#f' /chan
 bind -c '#s' /srv
 bind '#x' /dis
 bind -a /dis /dis

@@ -15,6 +15,7 @@ mod clock;
 mod fs;
 mod input;
 mod man;
+mod net;
 mod ns;
 mod proc;
 mod remote;
@@ -28,6 +29,7 @@ pub fn programs() -> Vec<(&'static str, Program)> {
     let mut programs = basic_programs();
     programs.extend(fs::programs());
     programs.extend(man::programs());
+    programs.extend(net::programs());
     programs.extend(ns::programs());
     programs.extend(proc::programs());
     programs.extend(remote::programs());

@@ -60,8 +60,9 @@ pub fn export(ctx: &Ctx, argv: &[String]) -> Exit {
 }
 
 /// `mount [-abcA] [-k keyfile] src old [spec]`: mounts the 9P server reached through `src`
-/// onto `old`: a `{command}` run with a pipe as its standard input and output, or a file that
-/// opens to a connection (a pipe end, `/srv/name`, a serial line).
+/// onto `old`: a `{command}` run with a pipe as its standard input and output, a file that
+/// opens to a connection (a pipe end, `/srv/name`, a serial line), or a network address
+/// (`tcp!host!port`, completed as `net!host!styx`), dialled through the caller's `/net`.
 pub fn mount(ctx: &Ctx, argv: &[String]) -> Exit {
     const USAGE: &str = "mount [-a|-b] [-cA] [-k keyfile] src old [spec]";
     let opts = parse_or_usage(ctx, argv, "abcACk:", USAGE)?;
@@ -91,6 +92,20 @@ pub fn mount(ctx: &Ctx, argv: &[String]) -> Exit {
     } else {
         match ctx.open_chan(src, ORDWR) {
             Ok(chan) => chan,
+            // An address (it has a `!`, or names no file): dial it through our own /net.
+            Err(error) if src.contains('!') || error.root() == &kernel::Error::NotExist => {
+                if !opts.has('A') {
+                    return fail(ctx, argv, super::net::NEED_NO_AUTH);
+                }
+                let addr = kernel::dial::netmkaddr(src, "net", "styx");
+                match kernel::dial::dial(ctx, &addr, None) {
+                    Ok(connection) => match connection.data {
+                        Some(data) => data,
+                        None => return fail(ctx, argv, format!("cannot dial {addr}")),
+                    },
+                    Err(error) => return fail(ctx, argv, format!("cannot dial {addr}: {error}")),
+                }
+            }
             Err(error) => return fail(ctx, argv, format!("cannot open {src}: {error}")),
         }
     };

@@ -1,7 +1,8 @@
 //! The builtins: the shell's own (`load`, `builtin`, `whatis`, `run`, `exit`, `@`, ...) and
 //! those of Inferno's `std` module (`if`, `while`, `for`, `fn`, `~`, `rescue`, ...), with the
-//! substitution builtins (`${hd}`, `${split}`, `${quote}`, ...). `std` is always loaded;
-//! `load std` is accepted and does nothing.
+//! substitution builtins (`${hd}`, `${split}`, `${quote}`, ...), and `file2chan` (Inferno's
+//! loadable module of that name, in `builtins/file2chan.rs`). `std` and `file2chan` are always
+//! loaded; `load std` and `load file2chan` are accepted and do nothing.
 
 use super::context::Shell;
 use super::eval::{Raise, Run, describe, raise_kernel};
@@ -9,6 +10,8 @@ use super::glob::match_pattern;
 use super::value::{List, Value, quoted, texts, unquoted, words};
 use kernel::Ctx;
 use kernel::proc::PCTL_NAMES;
+
+mod file2chan;
 
 /// Longest line `getlines` accepts.
 const MAX_LINE: usize = 16 << 20;
@@ -27,6 +30,7 @@ const BUILTINS: &[(&str, Builtin, &str)] = &[
     ("apply", apply, "std"),
     ("builtin", builtin_cmd, "builtin"),
     ("exit", exit, "builtin"),
+    ("file2chan", file2chan::file2chan, "file2chan"),
     ("flag", flag, "std"),
     ("fn", define_fn, "std"),
     ("for", for_loop, "std"),
@@ -506,7 +510,10 @@ fn load(shell: &mut Shell, ctx: &Ctx, argv: List, _last: bool) -> Run {
         return Err(usage(shell, ctx, "load path..."));
     }
     for module in texts(&argv[1..]) {
-        if module != "std" && module != "/dis/sh/std.dis" {
+        let built_in = ["std", "file2chan"]
+            .iter()
+            .any(|name| module == *name || module == format!("/dis/sh/{name}.dis"));
+        if !built_in {
             return Err(shell.fail(
                 ctx,
                 "bad module",
