@@ -29,6 +29,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What a `#U` chan refers to.
 struct HostFile {
@@ -413,7 +414,8 @@ impl Device for HostFs {
                 return Err(Error::IsDir);
             }
             let fd = self.open_rel(&host.rel, OFlag::O_WRONLY, 0)?;
-            ftruncate(&fd, dir.length as i64).map_err(host_error)?;
+            let length = libc::off_t::try_from(dir.length).map_err(|_| Error::msg("file too large"))?;
+            ftruncate(&fd, length).map_err(host_error)?;
         }
         if dir.mtime != !0 {
             let name: &OsStr = if host.rel.is_empty() {
@@ -421,7 +423,7 @@ impl Device for HostFs {
             } else {
                 OsStr::from_bytes(host.name().as_bytes())
             };
-            let mtime = TimeSpec::new(i64::from(dir.mtime), 0);
+            let mtime = TimeSpec::from_duration(Duration::from_secs(u64::from(dir.mtime)));
             utimensat(
                 &parent,
                 name,
