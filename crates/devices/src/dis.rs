@@ -4,22 +4,36 @@
 //! is how they appear there.
 //!
 //! Invariants: the table is fixed when the device is made; each program is a read-only file
-//! (mode 0555) whose contents are a one-line note, and whose `program` is the function.
+//! (mode 0555) whose contents are a one-line note, and whose `program` is the function. A
+//! program named `dir/name` (Inferno's `/dis/auth/keygen`) is served in directory `dir`;
+//! names have at most one `/`.
 
 use kernel::dev::{Attached, Device, dir_entry, read_str};
 use kernel::{Chan, Ctx, Dir, Error, Program, Qid, Result};
 
 const ROOT: u64 = 0;
+/// Directories' qid paths start here; programs' are their index plus one.
+const DIRS: u64 = 1 << 32;
 
 /// The device serving native programs.
 pub struct Dis {
     programs: Vec<(&'static str, Program)>,
+    /// The directories, in the order their first program comes.
+    dirs: Vec<&'static str>,
 }
 
 impl Dis {
     /// Serves `programs`, listed in the order given.
     pub fn new(programs: Vec<(&'static str, Program)>) -> Dis {
-        Dis { programs }
+        let mut dirs = Vec::new();
+        for (name, _) in &programs {
+            if let Some((dir, _)) = name.split_once('/')
+                && !dirs.contains(&dir)
+            {
+                dirs.push(dir);
+            }
+        }
+        Dis { programs, dirs }
     }
 
     fn lookup(&self, qid: Qid) -> Option<(&'static str, Program)> {
@@ -29,6 +43,44 @@ impl Dis {
 
     fn note(name: &str) -> String {
         format!("native program {name}\n")
+    }
+
+    /// The directory a qid names: "" for the root.
+    fn dir_name(&self, qid: Qid) -> Option<&'static str> {
+        match qid.path {
+            ROOT => Some(""),
+            path if path >= DIRS => self.dirs.get((path - DIRS) as usize).copied(),
+            _ => None,
+        }
+    }
+
+    /// The entries of directory `dir` ("" for the root): its subdirectories, then programs.
+    fn listing(&self, dir: &str) -> Vec<(String, Qid)> {
+        let mut entries = Vec::new();
+        if dir.is_empty() {
+            for (index, name) in self.dirs.iter().enumerate() {
+                entries.push((name.to_string(), Qid::dir(DIRS + index as u64)));
+            }
+        }
+        for (index, (name, _)) in self.programs.iter().enumerate() {
+            let base = match name.split_once('/') {
+                Some((parent, base)) if parent == dir => base,
+                None if dir.is_empty() => name,
+                _ => continue,
+            };
+            entries.push((base.to_string(), Qid::file(index as u64 + 1)));
+        }
+        entries
+    }
+
+    fn entry_of(&self, ctx: &Ctx, chan: &Chan, name: &str, qid: Qid) -> Dir {
+        let eve = ctx.kernel().eve();
+        let length = if qid.is_dir() {
+            0
+        } else {
+            Self::note(name).len() as u64
+        };
+        dir_entry(chan, qid, name, length, &eve, 0o555)
     }
 }
 
@@ -49,41 +101,33 @@ impl Device for Dis {
     }
 
     fn walk(&self, _ctx: &Ctx, chan: &Chan, name: &str) -> Result<Chan> {
-        if chan.qid.path != ROOT {
-            return Err(Error::NotDir);
-        }
-        self.programs
-            .iter()
-            .position(|(program, _)| *program == name)
-            .map(|index| chan.walked(Qid::file(index as u64 + 1)))
+        let dir = self.dir_name(chan.qid).ok_or(Error::NotDir)?;
+        self.listing(dir)
+            .into_iter()
+            .find(|(entry, _)| entry == name)
+            .map(|(_, qid)| chan.walked(qid))
             .ok_or(Error::NotExist)
     }
 
     fn entry(&self, ctx: &Ctx, dir: &Chan, index: usize) -> Result<Option<Dir>> {
-        if dir.qid.path != ROOT {
+        let Some(name) = self.dir_name(dir.qid) else {
             return Ok(None);
-        }
-        let eve = ctx.kernel().eve();
-        Ok(self.programs.get(index).map(|(name, _)| {
-            let qid = Qid::file(index as u64 + 1);
-            dir_entry(dir, qid, name, Self::note(name).len() as u64, &eve, 0o555)
-        }))
+        };
+        Ok(self
+            .listing(name)
+            .into_iter()
+            .nth(index)
+            .map(|(name, qid)| self.entry_of(ctx, dir, &name, qid)))
     }
 
     fn stat(&self, ctx: &Ctx, chan: &Chan) -> Result<Dir> {
-        let eve = ctx.kernel().eve();
-        if chan.qid.path == ROOT {
-            return Ok(dir_entry(chan, chan.qid, "#x", 0, &eve, 0o555));
+        if let Some(dir) = self.dir_name(chan.qid) {
+            let name = if dir.is_empty() { "#x" } else { dir };
+            return Ok(self.entry_of(ctx, chan, name, chan.qid));
         }
         let (name, _) = self.lookup(chan.qid).ok_or(Error::NotExist)?;
-        Ok(dir_entry(
-            chan,
-            chan.qid,
-            name,
-            Self::note(name).len() as u64,
-            &eve,
-            0o555,
-        ))
+        let base = name.rsplit('/').next().unwrap_or(name);
+        Ok(self.entry_of(ctx, chan, base, chan.qid))
     }
 
     fn read(&self, _ctx: &Ctx, chan: &Chan, buf: &mut [u8], offset: u64) -> Result<usize> {
@@ -132,5 +176,36 @@ mod tests {
         );
         assert_eq!(ctx.program("#x").unwrap_err().root(), &Error::ExecDir);
         assert_eq!(ctx.stat("#x/hello").unwrap().mode, 0o555);
+    }
+
+    #[test]
+    fn serves_programs_in_directories() {
+        let kernel = Kernel::new("eve", "test");
+        kernel
+            .register(Arc::new(Dis::new(vec![
+                ("auth/keygen", hello as Program),
+                ("cat", hello as Program),
+                ("auth/createsignerkey", hello as Program),
+            ])))
+            .unwrap();
+        let ctx = Ctx::new(kernel.first_proc("test", "eve"));
+        let names = |path: &str| -> Vec<String> {
+            ctx.read_dir(path)
+                .unwrap()
+                .into_iter()
+                .map(|d| d.name)
+                .collect()
+        };
+        assert_eq!(names("#x"), ["auth", "cat"]);
+        assert_eq!(names("#x/auth"), ["keygen", "createsignerkey"]);
+        assert!(ctx.stat("#x/auth").unwrap().mode & ninep::DMDIR != 0);
+        assert_eq!(ctx.stat("#x/auth/keygen").unwrap().name, "keygen");
+        assert!(ctx.program("#x/auth/keygen").unwrap().is_some());
+        assert_eq!(ctx.program("#x/auth").unwrap_err().root(), &Error::ExecDir);
+        assert_eq!(ctx.program("#x/cat/x").unwrap_err().root(), &Error::NotDir);
+        assert_eq!(
+            ctx.program("#x/keygen").unwrap_err().root(),
+            &Error::NotExist
+        );
     }
 }

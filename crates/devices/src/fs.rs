@@ -414,7 +414,8 @@ impl Device for HostFs {
                 return Err(Error::IsDir);
             }
             let fd = self.open_rel(&host.rel, OFlag::O_WRONLY, 0)?;
-            let length = libc::off_t::try_from(dir.length).map_err(|_| Error::msg("file too large"))?;
+            let length =
+                libc::off_t::try_from(dir.length).map_err(|_| Error::msg("file too large"))?;
             ftruncate(&fd, length).map_err(host_error)?;
         }
         if dir.mtime != !0 {

@@ -35,6 +35,7 @@ pub fn register_devices(kernel: &Kernel, root: &Path, gpio: Option<&str>) -> Res
         Arc::new(devices::gpio::Gpio::new(gpio.map(str::to_string))),
         Arc::new(devices::eia::Eia::new()),
         Arc::new(kernel::file2chan::FileChanDevice::new()),
+        Arc::new(kernel::auth::Ssl),
     ];
     for device in table {
         kernel.register(device)?;

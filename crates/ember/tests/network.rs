@@ -172,12 +172,18 @@ fn a_server_that_goes_away_is_an_error_within_seconds() {
 }
 
 #[test]
-fn without_authentication_the_flag_is_required() {
-    let client = Ember::new("noauth");
-    let (_, stderr, ok) = run(&mut client.command("mount 'tcp!127.0.0.1!1' /n"));
-    assert!(!ok);
-    assert!(stderr.contains("give -A"), "{stderr}");
-    let (_, stderr, ok) = run(&mut client.command("listen 'tcp!127.0.0.1!0' {echo}"));
-    assert!(!ok);
-    assert!(stderr.contains("give -A"), "{stderr}");
+fn without_a_keyring_the_error_says_how_to_make_one() {
+    let client = Ember::new("nokeys");
+    for script in [
+        "mount 'tcp!127.0.0.1!1' /n",
+        "listen 'tcp!127.0.0.1!0' {echo}",
+        "dial 'tcp!127.0.0.1!1' {echo}",
+    ] {
+        let (_, stderr, ok) = run(&mut client.command(script));
+        assert!(!ok, "{script}");
+        assert!(
+            stderr.contains("no keyring /usr/glenda/keyring/default: make one with auth/keygen"),
+            "{script}: {stderr}"
+        );
+    }
 }

@@ -7,6 +7,7 @@
 //! - No 9P bytes are built or parsed here except through the `ninep` crate.
 //! - Every operation takes the caller's [`Ctx`]; there is no implicit current process.
 
+pub mod auth;
 pub mod chan;
 pub mod dev;
 pub mod dial;

@@ -253,9 +253,9 @@ impl Namespace {
     }
 
     /// Whether device `letter` may be attached by name with `spec` under NODEVS: only pipes,
-    /// the process's own environment, and a fresh private srv or file2chan directory.
+    /// the process's own environment and a fresh private srv directory (Inferno's list).
     fn attach_allowed(letter: char, spec: &str) -> bool {
-        matches!(letter, '|' | 'e') || (matches!(letter, 's' | 'f') && spec.is_empty())
+        matches!(letter, '|' | 'e') || (letter == 's' && spec.is_empty())
     }
 
     /// Attaches `#letter spec`, as a path naming it does.

@@ -115,6 +115,11 @@ impl Interrupt {
         self.state.load(Ordering::SeqCst) == KILLED
     }
 
+    /// Whether an interrupt or a kill is waiting to be seen (without consuming it).
+    pub fn pending(&self) -> bool {
+        self.state.load(Ordering::SeqCst) != NONE
+    }
+
     /// Fails if killed, or (once) if interrupted.
     pub fn check(&self) -> Result<()> {
         match self.state.load(Ordering::SeqCst) {

@@ -77,7 +77,7 @@ impl Transport for ChanTransport {
     }
 }
 
-fn read_exact(transport: &dyn Transport, buf: &mut [u8]) -> Result<bool> {
+pub(crate) fn read_exact(transport: &dyn Transport, buf: &mut [u8]) -> Result<bool> {
     let mut filled = 0;
     while filled < buf.len() {
         let count = transport.read(&mut buf[filled..])?;

@@ -4,7 +4,11 @@ me=${pid}
 ~ $pid $me && echo pid matches
 echo $user $module
 sleep 10 &
-(bpid bgroup buser btime bstate bsize bmodule) = `{cat /prog/$apid/status}
+# Until the new process has gone to sleep, it may still be "ready".
+bstate = ready
+while {! ~ $bstate release} {
+	(bpid bgroup buser btime bstate bsize bmodule) = `{cat /prog/$apid/status}
+}
 echo $buser $bstate $bmodule
 echo kill > /prog/$apid/ctl
 -- stdout --

@@ -10,6 +10,7 @@
 
 use kernel::{Ctx, Exit, Program};
 
+mod auth;
 mod basic;
 mod clock;
 mod fs;
@@ -27,6 +28,7 @@ pub use basic::programs as basic_programs;
 /// Every program of this module (all but `sh`).
 pub fn programs() -> Vec<(&'static str, Program)> {
     let mut programs = basic_programs();
+    programs.extend(auth::programs());
     programs.extend(fs::programs());
     programs.extend(man::programs());
     programs.extend(net::programs());

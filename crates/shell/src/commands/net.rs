@@ -6,19 +6,54 @@
 //! A call runs the command block in the listener's (or dialler's) own shell, with the
 //! connection on descriptors 0 and 1 and `$net` naming the conversation directory, as
 //! Inferno does; the block runs to completion before the next call is taken, so servers write
-//! `{export /net &}`. Until connections are authenticated, `listen`, `dial` and the mounting
-//! of an address insist on `-A` and say so.
+//! `{export /net &}`.
+//!
+//! Connections are authenticated and encrypted (`kernel::auth`) unless `-A` is given: the
+//! caller's keyring is `-k keyfile` or `/usr/$user/keyring/default`. A listener accepts calls
+//! in one thread and runs each handshake in its own, so a caller that stalls holds up nobody;
+//! the block runs only for a caller whose handshake succeeded, with `$user` and the process's
+//! user set to the caller's certified name for its duration.
 
-use super::{fail, parse_or_usage, usage_error, warn};
+use super::{Opts, fail, parse_or_usage, usage_error, warn};
 use crate::sh::context::Shell;
 use crate::sh::eval::Raise;
 use crate::sh::value::Value;
+use kernel::auth::{self, Keyring, Role};
 use kernel::dial::{self, Connection};
-use kernel::{Chan, Ctx, Exit, Program};
+use kernel::{Chan, Ctx, Exit, Interrupt, Program, Rendez};
+use parking_lot::Mutex;
+use std::collections::VecDeque;
 use std::sync::Arc;
 
-/// The message given when `-A` is missing.
-pub const NEED_NO_AUTH: &str = "authentication is not available yet: give -A to connect without it";
+/// Most calls a listener holds at once between accepting them and running its block
+/// (handshakes in progress included); beyond it, new callers wait in the host's backlog.
+const MAX_PENDING: usize = 256;
+
+/// The keyring a command's `-A` and `-k` choose: None with `-A`.
+pub fn keyring_of(ctx: &Ctx, opts: &Opts) -> Result<Option<Keyring>, String> {
+    if opts.has('A') {
+        return Ok(None);
+    }
+    auth::load_keyring(ctx, opts.value('k'))
+        .map(|(_, keyring)| Some(keyring))
+        .map_err(|error| error.to_string())
+}
+
+/// Authenticates the connection `data` we dialled, when there is a keyring: the file to use
+/// in its place.
+pub fn secure_call(
+    ctx: &Ctx,
+    data: Arc<Chan>,
+    keyring: Option<&Keyring>,
+) -> kernel::Result<Arc<Chan>> {
+    match keyring {
+        None => Ok(data),
+        Some(keyring) => {
+            let session = auth::handshake(ctx, &data, Role::Caller, keyring)?;
+            Ok(auth::wrap(data, session))
+        }
+    }
+}
 
 /// Whether `addr` only reaches this machine (where running without authentication is safe).
 fn loopback(addr: &str) -> bool {
@@ -35,6 +70,19 @@ fn run_on_connection(
     data: Arc<Chan>,
     dir: &str,
 ) -> Exit {
+    run_as(shell, ctx, block, data, dir, None)
+}
+
+/// [`run_on_connection`] for a caller authenticated as `peer`: `$user` and the process's
+/// user are the peer's while the block runs.
+fn run_as(
+    shell: &mut Shell,
+    ctx: &Ctx,
+    block: &Value,
+    data: Arc<Chan>,
+    dir: &str,
+    peer: Option<&str>,
+) -> Exit {
     let fds = ctx.fds();
     let saved = [fds.get(0).ok(), fds.get(1).ok()];
     for fd in [0, 1] {
@@ -42,8 +90,16 @@ fn run_on_connection(
             .map_err(|e| e.to_string())?;
     }
     shell.set("net", vec![Value::word(dir)]);
-    shell.set("user", Vec::new());
+    let own_user = ctx.user();
+    match peer {
+        Some(peer) => {
+            shell.set("user", vec![Value::word(peer)]);
+            ctx.proc.set_user(peer);
+        }
+        None => shell.set("user", Vec::new()),
+    }
     let outcome = shell.run_list(ctx, vec![block.clone()], false);
+    ctx.proc.set_user(&own_user);
     for (fd, chan) in [0, 1].into_iter().zip(saved) {
         match chan {
             Some(chan) => {
@@ -72,11 +128,141 @@ fn block_argument(ctx: &Ctx, shell: &Shell, text: &str) -> Result<Value, String>
         .map_err(|raise| raise.status())
 }
 
+/// A call ready for the listener's block, or the end of listening.
+enum Ready {
+    Call {
+        call: Connection,
+        data: Arc<Chan>,
+        peer: Option<String>,
+    },
+    Ended(String),
+}
+
+/// Calls between the accepting thread (and the handshakes it starts) and the listener.
+#[derive(Default)]
+struct Calls {
+    state: Mutex<CallState>,
+    changed: Rendez,
+}
+
+#[derive(Default)]
+struct CallState {
+    ready: VecDeque<Ready>,
+    /// Calls accepted and not yet taken by the listener.
+    pending: usize,
+}
+
+impl Calls {
+    fn push(&self, ready: Ready) {
+        self.state.lock().ready.push_back(ready);
+        self.changed.wakeup();
+    }
+
+    /// One call fewer in flight (it failed, or the listener took it).
+    fn done(&self) {
+        let mut state = self.state.lock();
+        state.pending = state.pending.saturating_sub(1);
+        drop(state);
+        self.changed.wakeup();
+    }
+}
+
+/// Stops the accepting thread (and the handshakes it started) when the listener ends.
+struct StopOnDrop(Arc<Interrupt>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.kill();
+    }
+}
+
+/// Accepts calls on `announced` until killed, handing each to the listener through `calls`,
+/// after a handshake when there is a keyring.
+fn accept_calls(
+    ctx: Ctx,
+    argv: Vec<String>,
+    announced: Connection,
+    keyring: Option<Arc<Keyring>>,
+    calls: Arc<Calls>,
+    verbose: bool,
+) {
+    loop {
+        {
+            let mut state = calls.state.lock();
+            while state.pending >= MAX_PENDING {
+                if ctx.sleep(&calls.changed, &mut state).is_err() {
+                    return;
+                }
+            }
+        }
+        let mut call = match dial::listen(&ctx, &announced) {
+            Ok(call) => call,
+            Err(_) if ctx.intr.is_killed() => return,
+            Err(error) => {
+                calls.push(Ready::Ended(format!(
+                    "listen on {}: {error}",
+                    announced.dir
+                )));
+                return;
+            }
+        };
+        let data = match dial::accept(&ctx, &mut call) {
+            Ok(data) => data,
+            Err(error) => {
+                warn(&ctx, &argv, format!("accept {}: {error}", call.dir));
+                continue;
+            }
+        };
+        let _ = ctx.write_chan(&call.ctl, b"keepalive", 0);
+        let remote = dial::conversation_file(&ctx, &call.dir, "remote").unwrap_or_default();
+        if verbose {
+            warn(&ctx, &argv, format!("call from {remote} on {}", call.dir));
+        }
+        calls.state.lock().pending += 1;
+        let Some(keyring) = keyring.clone() else {
+            calls.push(Ready::Call {
+                call,
+                data,
+                peer: None,
+            });
+            continue;
+        };
+        let (hctx, hargv, hcalls) = (ctx.clone(), argv.clone(), calls.clone());
+        let started = std::thread::Builder::new()
+            .name("auth".into())
+            .stack_size(256 << 10)
+            .spawn(
+                move || match auth::handshake(&hctx, &data, Role::Listener, &keyring) {
+                    Ok(session) => {
+                        let peer = session.peer_name().to_string();
+                        if verbose {
+                            warn(&hctx, &hargv, format!("{remote} is {peer}"));
+                        }
+                        hcalls.push(Ready::Call {
+                            call,
+                            data: auth::wrap(data, session),
+                            peer: Some(peer),
+                        });
+                    }
+                    Err(error) => {
+                        warn(&hctx, &hargv, format!("call from {remote}: {error}"));
+                        hcalls.done();
+                    }
+                },
+            );
+        if let Err(error) = started {
+            warn(&ctx, &argv, format!("cannot authenticate a call: {error}"));
+            calls.done();
+        }
+    }
+}
+
 fn serve_calls(
     ctx: &Ctx,
     argv: &[String],
     announced: Connection,
     block_text: String,
+    keyring: Option<Keyring>,
     verbose: bool,
 ) -> Exit {
     let mut shell = Shell::new(ctx);
@@ -84,25 +270,43 @@ fn serve_calls(
         Ok(block) => block,
         Err(reason) => return fail(ctx, argv, reason),
     };
+    let calls = Arc::new(Calls::default());
+    let stop = StopOnDrop(Interrupt::new());
+    let acceptor = ctx.with_interrupt(stop.0.clone());
+    let (acceptor_argv, acceptor_calls) = (argv.to_vec(), calls.clone());
+    std::thread::Builder::new()
+        .name("listen".into())
+        .stack_size(256 << 10)
+        .spawn(move || {
+            accept_calls(
+                acceptor,
+                acceptor_argv,
+                announced,
+                keyring.map(Arc::new),
+                acceptor_calls,
+                verbose,
+            );
+        })
+        .map_err(|error| error.to_string())?;
     loop {
-        let mut call = match dial::listen(ctx, &announced) {
-            Ok(call) => call,
-            Err(error) if error.is_interrupt() => return Err(error.to_string()),
-            Err(error) => return fail(ctx, argv, format!("listen on {}: {error}", announced.dir)),
-        };
-        let data = match dial::accept(ctx, &mut call) {
-            Ok(data) => data,
-            Err(error) => {
-                warn(ctx, argv, format!("accept {}: {error}", call.dir));
-                continue;
+        let ready = {
+            let mut state = calls.state.lock();
+            loop {
+                if let Some(ready) = state.ready.pop_front() {
+                    break ready;
+                }
+                if let Err(error) = ctx.sleep(&calls.changed, &mut state) {
+                    return Err(error.to_string());
+                }
             }
         };
-        let _ = ctx.write_chan(&call.ctl, b"keepalive", 0);
-        if verbose {
-            let remote = dial::conversation_file(ctx, &call.dir, "remote").unwrap_or_default();
-            warn(ctx, argv, format!("call from {remote} on {}", call.dir));
-        }
-        if let Err(status) = run_on_connection(&mut shell, ctx, &block, data, &call.dir)
+        let (call, data, peer) = match ready {
+            Ready::Call { call, data, peer } => (call, data, peer),
+            Ready::Ended(reason) => return fail(ctx, argv, reason),
+        };
+        calls.done();
+        let outcome = run_as(&mut shell, ctx, &block, data, &call.dir, peer.as_deref());
+        if let Err(status) = outcome
             && verbose
         {
             warn(ctx, argv, format!("{}: {status}", call.dir));
@@ -119,10 +323,21 @@ pub fn listen(ctx: &Ctx, argv: &[String]) -> Exit {
     let [addr, block] = opts.args.as_slice() else {
         return Err(usage_error(ctx, USAGE));
     };
-    if !opts.has('A') {
-        return fail(ctx, argv, NEED_NO_AUTH);
+    let keyring = match keyring_of(ctx, &opts) {
+        Ok(keyring) => keyring,
+        Err(reason) => return fail(ctx, argv, reason),
+    };
+    // A listener's own certificate must be good: every caller would refuse it.
+    if let Some(keyring) = &keyring
+        && let Err(problem) = keyring.check(auth::now())
+    {
+        return fail(
+            ctx,
+            argv,
+            format!("{problem}: make a new keyring with auth/keygen"),
+        );
     }
-    if !loopback(addr) {
+    if keyring.is_none() && !loopback(addr) {
         warn(
             ctx,
             argv,
@@ -136,12 +351,12 @@ pub fn listen(ctx: &Ctx, argv: &[String]) -> Exit {
     let verbose = opts.has('v');
     let block = block.clone();
     if opts.has('s') {
-        return serve_calls(ctx, argv, announced, block, verbose);
+        return serve_calls(ctx, argv, announced, block, keyring, verbose);
     }
     let argv = argv.to_vec();
     let fds = ctx.fds_keeping(&[0, 1, 2]);
     ctx.spawn("listen", fds, move |ctx| {
-        serve_calls(ctx, &argv, announced, block, verbose)
+        serve_calls(ctx, &argv, announced, block, keyring, verbose)
     })
     .map(drop)
     .or_else(|error| fail(ctx, &argv_of("listen"), format!("cannot start: {error}")))
@@ -159,9 +374,10 @@ pub fn dial_command(ctx: &Ctx, argv: &[String]) -> Exit {
     let [addr, block] = opts.args.as_slice() else {
         return Err(usage_error(ctx, USAGE));
     };
-    if !opts.has('A') {
-        return fail(ctx, argv, NEED_NO_AUTH);
-    }
+    let keyring = match keyring_of(ctx, &opts) {
+        Ok(keyring) => keyring,
+        Err(reason) => return fail(ctx, argv, reason),
+    };
     let mut shell = Shell::new(ctx);
     let block = match block_argument(ctx, &shell, block) {
         Ok(block) => block,
@@ -173,6 +389,11 @@ pub fn dial_command(ctx: &Ctx, argv: &[String]) -> Exit {
     };
     let Some(data) = connection.data.clone() else {
         return fail(ctx, argv, "no data file");
+    };
+    let data = match secure_call(ctx, data, keyring.as_ref()) {
+        Ok(data) => data,
+        Err(error) if error.is_interrupt() => return Err(error.to_string()),
+        Err(error) => return fail(ctx, argv, format!("{addr}: {error}")),
     };
     run_on_connection(&mut shell, ctx, &block, data, &connection.dir)
 }

@@ -92,18 +92,28 @@ pub fn mount(ctx: &Ctx, argv: &[String]) -> Exit {
     } else {
         match ctx.open_chan(src, ORDWR) {
             Ok(chan) => chan,
-            // An address (it has a `!`, or names no file): dial it through our own /net.
-            Err(error) if src.contains('!') || error.root() == &kernel::Error::NotExist => {
-                if !opts.has('A') {
-                    return fail(ctx, argv, super::net::NEED_NO_AUTH);
-                }
+            // An address (it has a `!`, or is a bare name of no file): dial it through our
+            // own /net.
+            Err(error)
+                if src.contains('!')
+                    || (!src.contains('/') && error.root() == &kernel::Error::NotExist) =>
+            {
+                let keyring = match super::net::keyring_of(ctx, &opts) {
+                    Ok(keyring) => keyring,
+                    Err(reason) => return fail(ctx, argv, reason),
+                };
                 let addr = kernel::dial::netmkaddr(src, "net", "styx");
-                match kernel::dial::dial(ctx, &addr, None) {
+                let data = match kernel::dial::dial(ctx, &addr, None) {
                     Ok(connection) => match connection.data {
                         Some(data) => data,
                         None => return fail(ctx, argv, format!("cannot dial {addr}")),
                     },
                     Err(error) => return fail(ctx, argv, format!("cannot dial {addr}: {error}")),
+                };
+                match super::net::secure_call(ctx, data, keyring.as_ref()) {
+                    Ok(data) => data,
+                    Err(error) if error.is_interrupt() => return Err(error.to_string()),
+                    Err(error) => return fail(ctx, argv, format!("{addr}: {error}")),
                 }
             }
             Err(error) => return fail(ctx, argv, format!("cannot open {src}: {error}")),
