@@ -439,3 +439,63 @@ fn a_callers_block_has_the_callers_rights() {
     assert_eq!(stdout, "done\n");
     assert_eq!(gateway.ran(), "victim lives\nuser glenda\n");
 }
+
+/// The server shapes what each user sees: `{bind /usr/$user/pub /pub; export /pub &}` gives
+/// each caller their own directory, and a later caller does not change an earlier one's view.
+#[test]
+fn each_caller_sees_their_own_tree() {
+    let keys = make_keys();
+    let gateway = Ember::new("gw-views", "gateway");
+    install(&gateway, "gateway", &keys.gateway);
+    for user in ["glenda", "bootes"] {
+        let dir = gateway.root().join("usr").join(user).join("pub");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{user}-file")), "mine\n").unwrap();
+    }
+    std::fs::create_dir_all(gateway.root().join("pub")).unwrap();
+    let port = free_port();
+    let _listener = Killed(
+        gateway
+            .command(&format!(
+                "listen -s 'tcp!127.0.0.1!{port}' {{bind /usr/$user/pub /pub; export /pub &}}"
+            ))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(port);
+    let glenda = Ember::new("views-glenda", "glenda");
+    install(&glenda, "glenda", &keys.glenda);
+    let mut first = glenda
+        .command(&format!(
+            "mount 'tcp!127.0.0.1!{port}' /n; ls /n; read; ls /n"
+        ))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = first.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !seen.ends_with(b"glenda-file\n") {
+        assert_eq!(
+            stdout.read(&mut byte).unwrap(),
+            1,
+            "glenda's client ended early"
+        );
+        seen.push(byte[0]);
+    }
+    let bootes = Ember::new("views-bootes", "bootes");
+    install(&bootes, "bootes", &keys.bootes);
+    let (listing, stderr, ok) =
+        run(&mut bootes.command(&format!("mount 'tcp!127.0.0.1!{port}' /n; ls /n")));
+    assert!(ok, "{stderr}");
+    assert_eq!(listing, "/n/bootes-file\n");
+    first.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(first.wait().unwrap().success());
+    assert_eq!(rest, "go\n/n/glenda-file\n");
+}

@@ -18,7 +18,7 @@
 
 use crate::chan::Chan;
 use crate::error::{Error, Result};
-use crate::namespace::Access;
+use crate::namespace::{Access, Namespace, Resolved};
 use crate::proc::{Ctx, Interrupt};
 use crate::transport::{Transport, read_message, trace, tracing};
 use crossbeam_channel::{Receiver, Sender, bounded};
@@ -64,7 +64,8 @@ struct Request {
 
 struct Server {
     ctx: Ctx,
-    root: String,
+    /// The exported directory, resolved once when serving starts.
+    root: Resolved,
     options: ExportOptions,
     transport: Arc<dyn Transport>,
     msize: AtomicU32,
@@ -93,7 +94,7 @@ pub fn serve(
     }
     let server = Arc::new(Server {
         ctx: ctx.clone(),
-        root,
+        root: resolved,
         options,
         transport,
         msize: AtomicU32::new(DEFAULT_MSIZE),
@@ -131,6 +132,8 @@ impl Server {
             let bytes = match read_message(self.transport.as_ref(), msize) {
                 Ok(Some(bytes)) => bytes,
                 Ok(None) => return Ok(()),
+                // A client that closed with replies unread resets the connection: it hung up.
+                Err(error) if error.root() == &Error::msg("connection reset") => return Ok(()),
                 Err(error) if error.is_interrupt() => return Err(error),
                 // A size that cannot be trusted: nothing after it can be framed.
                 Err(error) => return Err(error),
@@ -292,14 +295,6 @@ impl Server {
     }
 
     /// The namespace path of a fid's names.
-    fn path(&self, names: &[String]) -> String {
-        let mut path = self.root.clone();
-        for name in names {
-            crate::path::push_name(&mut path, name);
-        }
-        path
-    }
-
     fn fid(&self, fid: u32) -> Result<Arc<Mutex<Fid>>> {
         self.fids
             .lock()
@@ -321,7 +316,7 @@ impl Server {
     }
 
     fn resolve(&self, ctx: &Ctx, names: &[String]) -> Result<Arc<Chan>> {
-        let resolved = ctx.ns().resolve(ctx, &self.path(names), Access::Open)?;
+        let resolved = ctx.ns().resolve_below(ctx, &self.root, names)?;
         Ok(Arc::new(resolved.chan))
     }
 
@@ -375,7 +370,8 @@ impl Server {
                 } else {
                     mode
                 };
-                let chan = ctx.ns().open(ctx, &self.path(&file.names), mode)?;
+                let resolved = ctx.ns().resolve_below(ctx, &self.root, &file.names)?;
+                let chan = Namespace::open_resolved(ctx, resolved, mode)?;
                 let qid = export_qid(&chan);
                 file.open = Some(chan);
                 Ok(Msg::Ropen {
@@ -401,7 +397,9 @@ impl Server {
                 }
                 let mut names = file.names.clone();
                 names.push(name);
-                let chan = ctx.ns().create(ctx, &self.path(&names), mode, perm, true)?;
+                let chan = ctx
+                    .ns()
+                    .create_below(ctx, &self.root, &names, mode, perm, true)?;
                 let qid = export_qid(&chan);
                 *file = Fid {
                     names,
@@ -451,7 +449,8 @@ impl Server {
                 if names.is_empty() {
                     return Err(Error::Perm);
                 }
-                ctx.remove(&self.path(&names))?;
+                let chan = ctx.ns().resolve_below(ctx, &self.root, &names)?.chan;
+                chan.dev.remove(ctx, &chan)?;
                 Ok(Msg::Rremove)
             }
             Msg::Tstat { fid } => {

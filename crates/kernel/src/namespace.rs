@@ -309,20 +309,88 @@ impl Namespace {
         };
         match union {
             None => chan.dev.walk(ctx, chan, name),
-            Some(union) => {
-                let mut first_error = None;
-                for member in &union.mounts {
-                    match member.to.dev.walk(ctx, &member.to, name) {
-                        Ok(found) => return Ok(found),
-                        Err(error) => {
-                            if error.is_interrupt() {
-                                return Err(error);
-                            }
-                            first_error.get_or_insert(error);
-                        }
+            Some(union) => Self::union_step(ctx, &union, name),
+        }
+    }
+
+    /// Walks one name in the members of `union`, in order; the first that has it wins.
+    fn union_step(ctx: &Ctx, union: &MountPoint, name: &str) -> Result<Chan> {
+        let mut first_error = None;
+        for member in &union.mounts {
+            match member.to.dev.walk(ctx, &member.to, name) {
+                Ok(found) => return Ok(found),
+                Err(error) => {
+                    if error.is_interrupt() {
+                        return Err(error);
                     }
+                    first_error.get_or_insert(error);
                 }
-                Err(first_error.unwrap_or(Error::NotExist))
+            }
+        }
+        Err(first_error.unwrap_or(Error::NotExist))
+    }
+
+    /// Walks `names` below `root`, a directory resolved earlier for opening: the union at the
+    /// root is the one it had then, and mounts further down are the namespace's now. Returns
+    /// the chan reached, before any mount on it, and the union there.
+    fn walk_below(
+        &self,
+        ctx: &Ctx,
+        root: &Resolved,
+        names: &[String],
+    ) -> Result<(Chan, Option<Arc<MountPoint>>)> {
+        let Some((first, rest)) = names.split_first() else {
+            return Ok((root.chan.clone_unopened(), root.union.clone()));
+        };
+        let mut name = root.chan.name.to_string();
+        path::push_name(&mut name, first);
+        let mut next = match &root.union {
+            Some(union) => Self::union_step(ctx, union, first),
+            None => self.step(ctx, &root.chan, first, true),
+        }
+        .map_err(|error| error.at(&name))?;
+        next.name = Arc::from(name.as_str());
+        let chan = self.walk_names(ctx, next, rest, true)?;
+        let union = self.mount_point(&chan);
+        Ok((chan, union))
+    }
+
+    /// Resolves `names` below `root` (see [`Namespace::walk_below`]). This is how an export
+    /// sees its tree: a later bind onto the exported directory itself does not change what a
+    /// client already has.
+    pub fn resolve_below(&self, ctx: &Ctx, root: &Resolved, names: &[String]) -> Result<Resolved> {
+        let (chan, union) = self.walk_below(ctx, root, names)?;
+        Ok(Self::enter(chan, union))
+    }
+
+    /// Creates `names` below `root` (see [`Namespace::walk_below`] and [`Namespace::create`]).
+    pub fn create_below(
+        &self,
+        ctx: &Ctx,
+        root: &Resolved,
+        names: &[String],
+        mode: u8,
+        perm: u32,
+        exclusive: bool,
+    ) -> Result<Arc<Chan>> {
+        let Some((last, parents)) = names.split_last() else {
+            return Err(Error::Exists.at(&root.chan.name));
+        };
+        let (parent, union) = self.walk_below(ctx, root, parents)?;
+        self.create_at(ctx, parent, union, true, last, mode, perm, exclusive)
+    }
+
+    /// Steps into `union` on `chan` if there is one: its first member, named as `chan` is.
+    fn enter(chan: Chan, union: Option<Arc<MountPoint>>) -> Resolved {
+        match union {
+            None => Resolved { chan, union: None },
+            Some(union) => {
+                let mut first = union.mounts[0].to.clone_unopened();
+                first.name = chan.name.clone();
+                Resolved {
+                    chan: first,
+                    union: Some(union),
+                }
             }
         }
     }
@@ -349,17 +417,8 @@ impl Namespace {
 
     /// Steps through a mount on `chan`: the union's first member, named as `chan` is.
     fn cross(&self, chan: Chan) -> Resolved {
-        match self.mount_point(&chan) {
-            None => Resolved { chan, union: None },
-            Some(union) => {
-                let mut first = union.mounts[0].to.clone_unopened();
-                first.name = chan.name.clone();
-                Resolved {
-                    chan: first,
-                    union: Some(union),
-                }
-            }
-        }
+        let union = self.mount_point(&chan);
+        Self::enter(chan, union)
     }
 
     /// Resolves `path` for `access` (Plan 9 `namec`).
@@ -377,6 +436,11 @@ impl Namespace {
     /// reads every member in turn.
     pub fn open(&self, ctx: &Ctx, path: &str, mode: u8) -> Result<Arc<Chan>> {
         let resolved = self.resolve(ctx, path, Access::Open)?;
+        Self::open_resolved(ctx, resolved, mode)
+    }
+
+    /// Opens what [`Namespace::resolve`] (or `resolve_below`) found.
+    pub fn open_resolved(ctx: &Ctx, resolved: Resolved, mode: u8) -> Result<Arc<Chan>> {
         let name = resolved.chan.name.clone();
         let chan = open_chan(ctx, resolved.chan, mode).map_err(|error| error.at(&name))?;
         if let Some(union) = resolved.union.filter(|union| union.mounts.len() > 1)
@@ -406,8 +470,34 @@ impl Namespace {
             return Err(Error::Exists.at(path));
         };
         let parent = self.walk_names(ctx, start, &names, use_mounts)?;
-        let full = path::join(&parent.name, &last);
-        match self.step(ctx, &parent, &last, use_mounts) {
+        let union = if use_mounts {
+            self.mount_point(&parent)
+        } else {
+            None
+        };
+        self.create_at(ctx, parent, union, use_mounts, &last, mode, perm, exclusive)
+    }
+
+    /// Creates `last` in directory `parent`, on which `union` is mounted (if any); an existing
+    /// file is crossed into its mounts when `use_mounts`.
+    #[allow(clippy::too_many_arguments)]
+    fn create_at(
+        &self,
+        ctx: &Ctx,
+        parent: Chan,
+        union: Option<Arc<MountPoint>>,
+        use_mounts: bool,
+        last: &str,
+        mode: u8,
+        perm: u32,
+        exclusive: bool,
+    ) -> Result<Arc<Chan>> {
+        let full = path::join(&parent.name, last);
+        let found = match &union {
+            Some(union) => Self::union_step(ctx, union, last),
+            None => parent.dev.walk(ctx, &parent, last),
+        };
+        match found {
             Ok(mut existing) => {
                 if exclusive || perm & DMDIR != 0 {
                     return Err(Error::Exists.at(&full));
@@ -425,7 +515,7 @@ impl Namespace {
             }
             Err(error) if error.root() != &Error::NotExist => Err(error.at(&full)),
             Err(_) => {
-                let mut target = match self.mount_point(&parent).filter(|_| use_mounts) {
+                let mut target = match union {
                     None => parent,
                     Some(union) => {
                         let member = union
@@ -438,7 +528,7 @@ impl Namespace {
                 };
                 target.name = Arc::from(parent_name(&full));
                 let dev = target.dev.clone();
-                dev.create(ctx, &target, &last, perm, mode)
+                dev.create(ctx, &target, last, perm, mode)
                     .map_err(|error| error.at(&full))
             }
         }
