@@ -65,7 +65,7 @@ pub fn export(ctx: &Ctx, argv: &[String]) -> Exit {
 /// (`tcp!host!port`, completed as `net!host!styx`), dialled through the caller's `/net`.
 pub fn mount(ctx: &Ctx, argv: &[String]) -> Exit {
     const USAGE: &str = "mount [-a|-b] [-cA] [-k keyfile] src old [spec]";
-    let opts = parse_or_usage(ctx, argv, "abcACk:", USAGE)?;
+    let opts = parse_or_usage(ctx, argv, "abcAk:", USAGE)?;
     let (src, old, spec) = match opts.args.as_slice() {
         [src, old] => (src, old, ""),
         [src, old, spec] => (src, old, spec.as_str()),
