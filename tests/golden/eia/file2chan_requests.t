@@ -28,7 +28,7 @@ sleep 0.2
 ps | grep -c File2chan
 ls /dev/fail
 -- stdout --
-offset 0 count 8192
+offset 0 count 65536
 offset 0 
    3000
 status write error: read only

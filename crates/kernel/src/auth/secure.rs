@@ -1,6 +1,6 @@
 //! `#D`: an authenticated connection as a file (Inferno `ssl(3)`, with Noise's transport
 //! messages as its records). Reading gives the peer's bytes, decrypted and checked; writing
-//! seals the bytes into records of at most [`MAX_PLAIN`] bytes and sends them on the
+//! seals the bytes into records (of at most [`super::MAX_PLAIN`] bytes) and sends them on the
 //! connection underneath. Its files are made by [`wrap`] after a handshake, never by name.
 //!
 //! Invariants: records are numbered, so one that is altered, dropped, replayed or reordered
@@ -8,7 +8,7 @@
 //! stream intact (bytes already read stay buffered; a write cut short ends the connection,
 //! since the peer could not resynchronise).
 
-use super::{MAX_MESSAGE, MAX_PLAIN, Session, TAG};
+use super::{MAX_MESSAGE, Session, TAG};
 use crate::chan::Chan;
 use crate::dev::{Attached, Device, dir_entry};
 use crate::error::{Error, Result};
@@ -31,6 +31,11 @@ struct SecureConn {
     input: Mutex<Input>,
     output: Mutex<Output>,
 }
+
+/// The most plaintext a record written here carries: small enough that the peer opens one
+/// while the next is sealed, large enough that the per-record costs stay small. (Records up to
+/// [`super::MAX_PLAIN`] are accepted.)
+const RECORD: usize = 16 * 1024;
 
 /// Room for two largest records: one being opened, the next arriving.
 const WIRE: usize = 2 * (2 + MAX_MESSAGE);
@@ -166,29 +171,30 @@ impl SecureConn {
             return Err(Error::Hungup);
         }
         let output = &mut *output;
-        output.wire.clear();
-        for chunk in data.chunks(MAX_PLAIN) {
-            let at = output.wire.len();
-            output.wire.resize(at + 2 + chunk.len() + TAG, 0);
+        // Each record goes as soon as it is sealed, so the peer opens one while the next is
+        // being sealed: on a large write the two ends work at the same time.
+        for chunk in data.chunks(RECORD) {
+            output.wire.clear();
+            output.wire.resize(2 + chunk.len() + TAG, 0);
             let length = self
                 .cipher
-                .write_message(output.nonce, chunk, &mut output.wire[at + 2..])
+                .write_message(output.nonce, chunk, &mut output.wire[2..])
                 .map_err(|error| Error::msg(format!("ssl: cannot seal: {error}")))?;
-            output.wire[at..at + 2].copy_from_slice(&(length as u16).to_be_bytes());
+            output.wire[..2].copy_from_slice(&(length as u16).to_be_bytes());
             output.nonce += 1;
-        }
-        let mut sent = 0;
-        while sent < output.wire.len() {
-            match ctx.write_chan(&self.raw, &output.wire[sent..], 0) {
-                Ok(0) => {
-                    output.broken = true;
-                    return Err(Error::Hungup);
-                }
-                Ok(count) => sent += count,
-                Err(error) => {
-                    // The peer now expects records we never finished: nothing more can go.
-                    output.broken = true;
-                    return Err(error);
+            let mut sent = 0;
+            while sent < output.wire.len() {
+                match ctx.write_chan(&self.raw, &output.wire[sent..], 0) {
+                    Ok(0) => {
+                        output.broken = true;
+                        return Err(Error::Hungup);
+                    }
+                    Ok(count) => sent += count,
+                    Err(error) => {
+                        // The peer now expects records we never finished: nothing more can go.
+                        output.broken = true;
+                        return Err(error);
+                    }
                 }
             }
         }
