@@ -16,8 +16,8 @@ use crate::chan::{Chan, DirCursor};
 use crate::dev::{Attached, Device};
 use crate::error::{Error, Result};
 use crate::proc::{Ctx, Interrupt, Rendez};
-use crate::transport::{Transport, read_message, trace, tracing};
-use ninep::{Dir, Fcall, IOHDRSZ, Msg, NOFID, NOTAG};
+use crate::transport::{Transport, read_exact, read_message, trace, tracing};
+use ninep::{Dir, Fcall, HEADER, IOHDRSZ, Msg, NOFID, NOTAG};
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -28,9 +28,12 @@ use std::time::{Duration, Instant};
 pub const MSIZE: u32 = 65536 + IOHDRSZ;
 /// How long an interrupted request waits for the server to acknowledge its flush.
 const FLUSH_WAIT: Duration = Duration::from_secs(10);
+/// How long the end of a session waits for its reader to stop.
+const READER_STOP_WAIT: Duration = Duration::from_millis(500);
 
-/// How many replies left over from an earlier session on the same connection `attach` skips.
-const STALE_REPLIES: usize = 64;
+/// How many bytes left over from an earlier session on the same connection `attach` skips
+/// while it looks for the answer to Tversion.
+const STALE_BYTES: usize = 16 * MSIZE as usize;
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
@@ -57,6 +60,9 @@ pub struct Session {
     next_fid: AtomicU32,
     hungup: AtomicBool,
     reader_intr: Arc<Interrupt>,
+    /// Set by the reader as it stops.
+    reader_stopped: Mutex<bool>,
+    reader_gone: parking_lot::Condvar,
     trace: bool,
 }
 
@@ -93,6 +99,12 @@ impl Session {
         self.reader_intr.kill();
         self.transport.hang_up();
         self.replied.wakeup();
+        // The connection may outlive the session (a serial line mounted again): wait, briefly,
+        // for the reader to stop so it cannot take bytes meant for the next session.
+        let mut stopped = self.reader_stopped.lock();
+        if !*stopped {
+            let _ = self.reader_gone.wait_for(&mut stopped, READER_STOP_WAIT);
+        }
     }
 
     fn alloc_fid(&self) -> u32 {
@@ -242,6 +254,8 @@ impl Session {
         }
         self.hungup.store(true, Ordering::SeqCst);
         self.replied.wakeup();
+        *self.reader_stopped.lock() = true;
+        self.reader_gone.notify_all();
     }
 }
 
@@ -263,6 +277,64 @@ fn file(chan: &Chan) -> Result<&MntFile> {
 pub fn connection_of(chan: &Chan) -> Option<Arc<Chan>> {
     chan.aux::<MntFile>()
         .and_then(|file| file.session.0.connection.clone())
+}
+
+/// Reads the answer to Tversion. A connection that outlived an earlier session (a serial
+/// line, a pipe kept open) may still carry that session's last replies, and the last one may
+/// have been cut short when its reader stopped: whole replies are skipped, and where the
+/// bytes do not frame as a reply the search moves on by one byte. Reads are exact, so nothing
+/// after the answer is consumed.
+fn version_reply(transport: &dyn Transport) -> Result<Fcall> {
+    const RVERSION: u8 = 101;
+    const RERROR: u8 = 107;
+    let mut buf = vec![0u8; HEADER];
+    if !read_exact(transport, &mut buf)? {
+        return Err(Error::Hungup);
+    }
+    let mut skipped = 0;
+    loop {
+        let size = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
+        let kind = buf[4];
+        let tag = u16::from_le_bytes([buf[5], buf[6]]);
+        // R-messages have odd types from Rversion to Rwstat, and Rerror is the only 107.
+        let framed = (HEADER as u32..=MSIZE).contains(&size)
+            && kind % 2 == 1
+            && (RVERSION..=127).contains(&kind);
+        if framed {
+            let mut message = buf.clone();
+            message.resize(size as usize, 0);
+            if !read_exact(transport, &mut message[HEADER..])? {
+                return Err(Error::Hungup);
+            }
+            if tag == NOTAG
+                && (kind == RVERSION || kind == RERROR)
+                && let Ok(reply) = Fcall::decode(&message, MSIZE)
+            {
+                return Ok(reply);
+            }
+            skipped += message.len();
+            if skipped > STALE_BYTES {
+                break;
+            }
+            if !read_exact(transport, &mut buf)? {
+                return Err(Error::Hungup);
+            }
+            continue;
+        }
+        skipped += 1;
+        if skipped > STALE_BYTES {
+            break;
+        }
+        buf.remove(0);
+        let mut next = [0u8; 1];
+        if !read_exact(transport, &mut next)? {
+            return Err(Error::Hungup);
+        }
+        buf.push(next[0]);
+    }
+    Err(Error::msg(
+        "9P: no answer to Tversion (the connection carries something else)",
+    ))
 }
 
 /// Starts a 9P session on `transport` and attaches `aname`: the root of the served tree, a
@@ -291,20 +363,10 @@ pub fn attach(
         crate::transport::trace("->", "mnt", &version);
     }
     transport.write(&version.to_bytes())?;
-    // A connection that outlived an earlier session (a serial line, a pipe kept open) may still
-    // carry that session's last replies: skip a few that are not the answer to Tversion.
-    let mut stale = 0;
-    let reply = loop {
-        let reply = read_message(transport.as_ref(), MSIZE)?.ok_or(Error::Hungup)?;
-        let reply = Fcall::decode(&reply, MSIZE)?;
-        if trace {
-            crate::transport::trace("<-", "mnt", &reply);
-        }
-        if reply.tag == NOTAG || stale == STALE_REPLIES {
-            break reply;
-        }
-        stale += 1;
-    };
+    let reply = version_reply(transport.as_ref())?;
+    if trace {
+        crate::transport::trace("<-", "mnt", &reply);
+    }
     let msize = match reply.msg {
         Msg::Rversion { msize, version } if version == "9P2000" => {
             if !(256..=MSIZE).contains(&msize) {
@@ -340,6 +402,8 @@ pub fn attach(
         next_fid: AtomicU32::new(1),
         hungup: AtomicBool::new(false),
         reader_intr,
+        reader_stopped: Mutex::new(false),
+        reader_gone: parking_lot::Condvar::new(),
         trace,
     });
     let reader = session.clone();

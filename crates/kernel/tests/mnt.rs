@@ -226,3 +226,61 @@ fn unmount_by_connection_name() {
     ctx.unmount(None, "/n").unwrap();
     assert!(ctx.read_dir("/n").unwrap().is_empty());
 }
+
+/// A connection that outlived an earlier session (a serial line mounted again) may still
+/// carry that session's last bytes, the first of them cut mid-message: a new mount skips
+/// them, whole replies at a time, and finds the answer to its Tversion.
+#[test]
+fn a_new_session_skips_what_an_old_one_left_on_the_line() {
+    let kernel = Kernel::new("glenda", "test");
+    let fs = MemFs::new('T');
+    kernel.register(fs.clone()).unwrap();
+    kernel.register(Arc::new(MountDriver::new())).unwrap();
+    let ctx = Ctx::new(kernel.first_proc("test", "glenda"));
+    fs.add("root", "hello", Some("hello, world\n"));
+    let (client, server) = memory::pair();
+    let mut stale = vec![0x00, 0x78, 0x03];
+    // A whole Rclunk.
+    stale.extend([7, 0, 0, 0, 121, 5, 0]);
+    // A whole Rread whose data looks like an Rversion naming another protocol: a search that
+    // went byte by byte through it would stop there.
+    let fake = Fcall::new(
+        ninep::NOTAG,
+        ninep::Msg::Rversion {
+            msize: 8192,
+            version: "9P2000.bogus".into(),
+        },
+    )
+    .to_bytes();
+    stale.extend(Fcall::new(9, ninep::Msg::Rread { data: fake }).to_bytes());
+    server.write(&stale).unwrap();
+    let server_ctx = ctx.clone();
+    let root_chan = ctx.ns().attach(&ctx, 'T', "root").unwrap();
+    ctx.ns().set_root(root_chan);
+    std::thread::spawn(move || {
+        let _ = serve(&server_ctx, "/", Arc::new(server), ExportOptions::default());
+    });
+    fs.add("root", "n", None);
+    let root = kernel::mnt::attach(&ctx, Arc::new(client), None, "test", "").unwrap();
+    let target = ctx.ns().resolve(&ctx, "/n", Access::Mount).unwrap().chan;
+    ctx.ns().mount_chan(root, None, target, MREPL, "").unwrap();
+    assert_eq!(cat(&ctx, "/n/hello").unwrap(), "hello, world\n");
+}
+
+/// Bytes that never frame as the answer to Tversion end the search with an error, after a
+/// bounded number of them.
+#[test]
+fn a_line_of_noise_fails_the_mount() {
+    let kernel = Kernel::new("glenda", "test");
+    kernel.register(Arc::new(MountDriver::new())).unwrap();
+    let ctx = Ctx::new(kernel.first_proc("test", "glenda"));
+    let (client, server) = memory::pair();
+    let noise: Vec<u8> = (0..2 << 20u32).map(|i| (i * 7 + 3) as u8 | 0x80).collect();
+    server.write(&noise).unwrap();
+    let error = kernel::mnt::attach(&ctx, Arc::new(client), None, "test", "").unwrap_err();
+    assert!(
+        error.to_string().contains("no answer to Tversion"),
+        "{error}"
+    );
+    drop(server);
+}
