@@ -34,8 +34,15 @@ const DEFAULT_MSIZE: u32 = 8192 + IOHDRSZ;
 pub const MAX_MSIZE: u32 = 128 * 1024 + IOHDRSZ;
 /// The smallest msize it agrees to.
 const MIN_MSIZE: u32 = 256;
-/// Worker threads per connection at most; further requests wait to be read.
-const MAX_WORKERS: usize = 32;
+/// Worker threads per connection at most, so requests that block (reads of `listen`, `data`,
+/// `event`, ...) can be this many at once; further requests wait to be read.
+const MAX_WORKERS: usize = 1024;
+/// Idle workers kept for the connection's next requests: a worker that finishes when this
+/// many are idle leaves.
+const KEPT_WORKERS: usize = 8;
+/// Each worker's stack: serving a request does not recurse deeply, and a thousand workers
+/// must fit in a 32-bit Pi's address space.
+const WORKER_STACK: usize = 512 << 10;
 /// Requests decoded but not yet taken by a worker.
 const QUEUE: usize = 64;
 /// Most fids one connection may hold.
@@ -200,9 +207,10 @@ impl Server {
                         self.workers.fetch_add(1, Ordering::SeqCst);
                         let server = self.clone();
                         let queue = queue.clone();
+                        handles.retain(|handle| !handle.is_finished());
                         let started = std::thread::Builder::new()
                             .name("export".into())
-                            .stack_size(4 << 20)
+                            .stack_size(WORKER_STACK)
                             .spawn(move || server.work(queue));
                         match started {
                             Ok(handle) => handles.push(handle),
@@ -241,6 +249,10 @@ impl Server {
                 self.send(Fcall::new(tag, msg));
             }
             drop(_serial);
+            // After a burst of blocked requests, all but a few of their workers leave.
+            if self.idle.load(Ordering::SeqCst) >= KEPT_WORKERS {
+                break;
+            }
             self.idle.fetch_add(1, Ordering::SeqCst);
         }
         self.workers.fetch_sub(1, Ordering::SeqCst);
