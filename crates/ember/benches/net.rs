@@ -12,12 +12,15 @@
 //!    raw TCP between two host threads in 64 KiB writes (target: at least half; Inferno's emu
 //!    reaches about 87 MB/s over loopback with 8 KiB messages).
 //!
-//! Each figure is the median of `RUNS` (default 5) transfers. A sink's figure runs from the
+//! Each figure is the median of `NET_RUNS` (default 5) transfers. A sink's figure runs from the
 //! first byte it receives to end of stream; a reader's from the line `start` the laptop prints
-//! just before reading to the line `end` just after. `cp` moves 64 KiB a write, `cat` 8 KiB
-//! (Inferno's `ATOMICIO`). Needs `socat` (`scripts/bench net` installs it).
+//! just before reading to the line `end` just after. The embers move the bytes with `cat`,
+//! 64 KiB a read and a write (a mount's iounit). Needs `socat` (`scripts/bench net` installs
+//! it).
 //!
-//! Run with `cargo bench -p ember --bench net` (or `scripts/bench net`).
+//! Run with `cargo bench -p ember --bench net [bulk|9p]` (or `scripts/bench net`, which also
+//! runs it with every process on one CPU: on a virtual machine a wake-up across CPUs costs
+//! more than anything else in a 9P round trip).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -293,38 +296,24 @@ fn bulk_tcp(scratch: &Scratch, data: &[u8], runs: usize) {
     );
     let relay_port = free_port();
     let _relay = socat_relay(relay_port, sink.port);
-    let dial = |port: u16, tool: &str| {
-        let write = match tool {
-            "cp" => "cp /tmp/big $net/data",
-            _ => "cat /tmp/big",
-        };
-        format!("dial -A 'tcp!127.0.0.1!{port}' {{{write}}}")
-    };
-    let through_gateway = |tool: &str| {
-        format!(
-            "mount -A 'tcp!127.0.0.1!{gateway_port}' /n
-             sh -c {{bind /n/net /net; {}}}",
-            dial(sink.port, tool)
-        )
-    };
+    let dial = |port: u16| format!("dial -A 'tcp!127.0.0.1!{port}' {{cat /tmp/big}}");
+    let through_gateway = format!(
+        "mount -A 'tcp!127.0.0.1!{gateway_port}' /n
+         sh -c {{bind /n/net /net; {}}}",
+        dial(sink.port)
+    );
     let mut figures: Vec<(&str, Vec<f64>)> = vec![
         ("host program -> sink (direct socket)", vec![]),
-        ("ember dial, own /net, cp", vec![]),
-        ("ember dial -> socat relay -> sink, cp", vec![]),
-        ("ember dial through the gateway's /net, cp", vec![]),
-        ("ember dial, own /net, cat", vec![]),
-        ("ember dial -> socat relay -> sink, cat", vec![]),
-        ("ember dial through the gateway's /net, cat", vec![]),
+        ("ember dial, its own /net", vec![]),
+        ("ember dial -> socat relay -> sink", vec![]),
+        ("ember dial through the gateway's /net", vec![]),
     ];
     for _ in 0..runs {
         let samples = [
             direct_socket(&sink, data),
-            send_to_sink(scratch, &sink, "own, cp", &dial(sink.port, "cp")),
-            send_to_sink(scratch, &sink, "relay, cp", &dial(relay_port, "cp")),
-            send_to_sink(scratch, &sink, "gateway, cp", &through_gateway("cp")),
-            send_to_sink(scratch, &sink, "own, cat", &dial(sink.port, "cat")),
-            send_to_sink(scratch, &sink, "relay, cat", &dial(relay_port, "cat")),
-            send_to_sink(scratch, &sink, "gateway, cat", &through_gateway("cat")),
+            send_to_sink(scratch, &sink, "own /net", &dial(sink.port)),
+            send_to_sink(scratch, &sink, "relay", &dial(relay_port)),
+            send_to_sink(scratch, &sink, "gateway", &through_gateway),
         ];
         for ((_, figure), sample) in figures.iter_mut().zip(samples) {
             figure.push(sample);
@@ -338,19 +327,15 @@ fn bulk_tcp(scratch: &Scratch, data: &[u8], runs: usize) {
     for ((name, _), figure) in figures.iter().zip(&medians) {
         row(name, *figure);
     }
+    let target = "  (target at least 1x)";
     ratio(
-        "gateway's /net / socat relay, cp",
+        "gateway's /net / socat relay",
         medians[3] / medians[2],
-        "  (target at least 1x)",
+        target,
     );
+    ratio("gateway's /net / own /net", medians[3] / medians[1], "");
     ratio(
-        "gateway's /net / socat relay, cat",
-        medians[6] / medians[5],
-        "  (target at least 1x)",
-    );
-    ratio("gateway's /net / own /net, cp", medians[3] / medians[1], "");
-    ratio(
-        "gateway's /net / direct socket, cp",
+        "gateway's /net / direct socket",
         medians[3] / medians[0],
         "",
     );
@@ -363,44 +348,31 @@ fn ninep_read(scratch: &Scratch, data: &[u8], runs: usize) {
         server_port,
         &format!("listen -A -s 'tcp!127.0.0.1!{server_port}' {{export /tmp &}}"),
     );
-    let read = |tool: &str| {
-        let command = match tool {
-            "cp" => "cp /n/big /dev/null",
-            _ => "cat /n/big > /dev/null",
-        };
-        format!(
-            "mount -A 'tcp!127.0.0.1!{server_port}' /n
-             echo start; {command}; echo end"
-        )
-    };
+    let read = format!(
+        "mount -A 'tcp!127.0.0.1!{server_port}' /n
+         echo start; cat /n/big > /dev/null; echo end"
+    );
     let mut raw = vec![];
-    let mut by_cp = vec![];
-    let mut by_cat = vec![];
+    let mut through = vec![];
     for _ in 0..runs {
         raw.push(raw_tcp(data));
-        by_cp.push(timed_read(scratch, "9P read, cp", &read("cp")));
-        by_cat.push(timed_read(scratch, "9P read, cat", &read("cat")));
+        through.push(timed_read(scratch, "9P read", &read));
     }
-    let (raw, by_cp, by_cat) = (median(raw), median(by_cp), median(by_cat));
+    let (raw, through) = (median(raw), median(through));
     println!("9P read between two embers, 256 MiB, loopback TCP, median of {runs}:");
-    row("raw TCP, two host threads, 64 KiB writes", raw);
-    row("9P read, cp (64 KiB reads)", by_cp);
-    row("9P read, cat (8 KiB reads)", by_cat);
+    row("raw TCP, two host threads, 64 KiB writes and reads", raw);
+    row("9P read: cat /n/big > /dev/null (64 KiB Treads)", through);
+    let target = "  (target at least 0.5x)";
+    ratio("9P read / raw TCP", through / raw, target);
     ratio(
-        "9P read (cp) / raw TCP",
-        by_cp / raw,
-        "  (target at least 0.5x)",
-    );
-    ratio("9P read (cat) / raw TCP", by_cat / raw, "");
-    ratio(
-        "9P read (cat) / Inferno emu (87 MB/s)",
-        by_cat / INFERNO_EMU_MBS,
+        "9P read / Inferno emu (87 MB/s)",
+        through / INFERNO_EMU_MBS,
         "",
     );
 }
 
 fn main() {
-    let runs: usize = std::env::var("RUNS")
+    let runs: usize = std::env::var("NET_RUNS")
         .ok()
         .and_then(|runs| runs.parse().ok())
         .unwrap_or(5)
