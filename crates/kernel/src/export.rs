@@ -3,8 +3,9 @@
 //!
 //! Every request runs with the exporter's identity and namespace (later binds by the exporter
 //! are visible), in a pool of worker threads, so a read that blocks on one fid never delays
-//! the others; a Tflush interrupts the request it names and its reply is never sent. The
-//! reader of the connection is the only thread that decodes; workers only reply.
+//! the others; a Tflush interrupts the request it names and its reply is never sent. One
+//! worker at a time reads and decodes (Tversion and Tflush are answered by it on the spot);
+//! it then serves the request it read while another worker reads the next.
 //!
 //! Invariants:
 //! - A fid is a path below the exported root, as names; `..` is taken by name and never
@@ -21,7 +22,6 @@ use crate::error::{Error, Result};
 use crate::namespace::{Access, Namespace, Resolved};
 use crate::proc::{Ctx, Interrupt};
 use crate::transport::{Transport, read_message, trace, tracing};
-use crossbeam_channel::{Receiver, Sender, bounded};
 use ninep::{Fcall, IOHDRSZ, Msg, NOFID, OEXEC, ORDWR, OTRUNC, OWRITE, Qid};
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -38,13 +38,11 @@ const MIN_MSIZE: u32 = 256;
 /// `event`, ...) can be this many at once; further requests wait to be read.
 const MAX_WORKERS: usize = 1024;
 /// Idle workers kept for the connection's next requests: a worker that finishes when this
-/// many are idle leaves.
+/// many are waiting to read leaves.
 const KEPT_WORKERS: usize = 8;
 /// Each worker's stack: serving a request does not recurse deeply, and a thousand workers
 /// must fit in a 32-bit Pi's address space.
 const WORKER_STACK: usize = 512 << 10;
-/// Requests decoded but not yet taken by a worker.
-const QUEUE: usize = 64;
 /// Most fids one connection may hold.
 const MAX_FIDS: usize = 65536;
 
@@ -80,11 +78,20 @@ struct Server {
     inflight: Mutex<HashMap<u16, Arc<Request>>>,
     /// Serializes replies, so a flushed request's reply can never follow its Rflush.
     reply_lock: Mutex<()>,
+    /// Held by the one worker reading requests.
+    reading: Mutex<()>,
+    /// Workers waiting for `reading`.
+    followers: AtomicUsize,
     workers: AtomicUsize,
-    idle: AtomicUsize,
+    /// Set once the connection is over; the reason, if it was an error.
+    done: AtomicBool,
+    outcome: Mutex<Option<Result<()>>>,
+    stopped: Mutex<()>,
+    worker_gone: parking_lot::Condvar,
     trace: bool,
 }
 
+/// A request read, to be served.
 type Job = (Fcall, Arc<Request>);
 
 /// Serves the namespace of `ctx` below `root` on `transport` until the client hangs up.
@@ -108,39 +115,50 @@ pub fn serve(
         fids: Mutex::new(HashMap::new()),
         inflight: Mutex::new(HashMap::new()),
         reply_lock: Mutex::new(()),
+        reading: Mutex::new(()),
+        followers: AtomicUsize::new(0),
         workers: AtomicUsize::new(0),
-        idle: AtomicUsize::new(0),
+        done: AtomicBool::new(false),
+        outcome: Mutex::new(None),
+        stopped: Mutex::new(()),
+        worker_gone: parking_lot::Condvar::new(),
         trace: tracing(),
     });
-    let (jobs, queue) = bounded::<Job>(QUEUE);
-    let mut handles = Vec::new();
-    let outcome = server.read_loop(&jobs, &queue, &mut handles);
-    // The client is gone: end what is still running, then wait for the workers.
-    for request in server.inflight.lock().values() {
-        request.intr.kill();
+    // This thread is the first of the workers, and the one that stays to the end.
+    server.workers.fetch_add(1, Ordering::SeqCst);
+    server.work(true);
+    // The connection is over: wait for the other workers, whose requests were ended.
+    let mut workers = server.stopped.lock();
+    while server.workers.load(Ordering::SeqCst) > 0 {
+        server.worker_gone.wait(&mut workers);
     }
-    drop(jobs);
-    for handle in handles {
-        let _ = handle.join();
-    }
+    drop(workers);
     server.fids.lock().clear();
-    outcome
+    server.outcome.lock().take().unwrap_or(Ok(()))
 }
 
 impl Server {
-    fn read_loop(
-        self: &Arc<Server>,
-        jobs: &Sender<Job>,
-        queue: &Receiver<Job>,
-        handles: &mut Vec<std::thread::JoinHandle<()>>,
-    ) -> Result<()> {
+    /// Reads requests, answering those that need no worker (Tversion, Tflush, what cannot be
+    /// decoded) on the spot, until one that does; None once the connection is over, with
+    /// its outcome kept for `serve`. The caller holds `reading`.
+    fn next_job(&self) -> Option<Job> {
+        match self.read_job() {
+            Ok(job) => job,
+            Err(error) => {
+                *self.outcome.lock() = Some(Err(error));
+                None
+            }
+        }
+    }
+
+    fn read_job(&self) -> Result<Option<Job>> {
         loop {
             let msize = self.msize.load(Ordering::Relaxed);
             let bytes = match read_message(self.transport.as_ref(), msize) {
                 Ok(Some(bytes)) => bytes,
-                Ok(None) => return Ok(()),
+                Ok(None) => return Ok(None),
                 // A client that closed with replies unread resets the connection: it hung up.
-                Err(error) if error.root() == &Error::msg("connection reset") => return Ok(()),
+                Err(error) if error.root() == &Error::msg("connection reset") => return Ok(None),
                 Err(error) if error.is_interrupt() => return Err(error),
                 // A size that cannot be trusted: nothing after it can be framed.
                 Err(error) => return Err(error),
@@ -194,68 +212,86 @@ impl Server {
                         }
                         inflight.insert(fcall.tag, request.clone());
                     }
-                    // Claim an idle worker for this job, or start one: counting claims here
-                    // rather than in the worker means two quick requests can never both
-                    // count on the same idle worker while it is already busy with one.
-                    let claimed = self
-                        .idle
-                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |idle| {
-                            idle.checked_sub(1)
-                        })
-                        .is_ok();
-                    if !claimed && self.workers.load(Ordering::SeqCst) < MAX_WORKERS {
-                        self.workers.fetch_add(1, Ordering::SeqCst);
-                        let server = self.clone();
-                        let queue = queue.clone();
-                        handles.retain(|handle| !handle.is_finished());
-                        let started = std::thread::Builder::new()
-                            .name("export".into())
-                            .stack_size(WORKER_STACK)
-                            .spawn(move || server.work(queue));
-                        match started {
-                            Ok(handle) => handles.push(handle),
-                            Err(_) => {
-                                self.workers.fetch_sub(1, Ordering::SeqCst);
-                            }
-                        }
-                    }
-                    if jobs.send((fcall, request)).is_err() {
-                        return Ok(());
-                    }
+                    return Ok(Some((fcall, request)));
                 }
             }
         }
     }
 
-    fn work(self: Arc<Server>, queue: Receiver<Job>) {
-        while let Ok((fcall, request)) = queue.recv() {
-            let ctx = self.ctx.with_interrupt(request.intr.clone());
-            let tag = fcall.tag;
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.handle(&ctx, fcall.msg)
-            }));
-            let msg = match outcome {
-                Ok(Ok(msg)) => msg,
-                Ok(Err(error)) => Msg::Rerror {
-                    ename: error.root().to_string(),
-                },
-                Err(_) => Msg::Rerror {
-                    ename: "internal error in the server".into(),
-                },
-            };
-            let _serial = self.reply_lock.lock();
-            let removed = self.inflight.lock().remove(&tag);
-            if removed.is_some_and(|request| !request.flushed.load(Ordering::SeqCst)) {
-                self.send(Fcall::new(tag, msg));
-            }
-            drop(_serial);
-            // After a burst of blocked requests, all but a few of their workers leave.
-            if self.idle.load(Ordering::SeqCst) >= KEPT_WORKERS {
+    /// A worker: in turn the reader of the connection (leader) and the server of the request
+    /// it read, so a request is served by the thread that read it, with no hand-over on its
+    /// way; before serving, the reader makes sure another thread is waiting to read next, so a
+    /// request that blocks never keeps the others from being read. All but `KEPT_WORKERS`
+    /// idle ones leave; the `permanent` one (serve's own thread) stays to the end.
+    fn work(self: &Arc<Server>, permanent: bool) {
+        loop {
+            self.followers.fetch_add(1, Ordering::SeqCst);
+            let reading = self.reading.lock();
+            self.followers.fetch_sub(1, Ordering::SeqCst);
+            if self.done.load(Ordering::SeqCst) {
                 break;
             }
-            self.idle.fetch_add(1, Ordering::SeqCst);
+            let Some((fcall, request)) = self.next_job() else {
+                self.done.store(true, Ordering::SeqCst);
+                // The client is gone: end what is still running.
+                for request in self.inflight.lock().values() {
+                    request.intr.kill();
+                }
+                break;
+            };
+            if self.followers.load(Ordering::SeqCst) == 0 {
+                self.start_worker();
+            }
+            drop(reading);
+            self.serve_request(fcall, &request);
+            if !permanent && self.followers.load(Ordering::SeqCst) >= KEPT_WORKERS {
+                break;
+            }
         }
+        let _stopped = self.stopped.lock();
         self.workers.fetch_sub(1, Ordering::SeqCst);
+        self.worker_gone.notify_all();
+    }
+
+    /// Starts another worker, unless there are `MAX_WORKERS`: then requests wait to be read
+    /// until a worker is done with its own.
+    fn start_worker(self: &Arc<Server>) {
+        if self.workers.fetch_add(1, Ordering::SeqCst) >= MAX_WORKERS {
+            self.workers.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
+        let server = self.clone();
+        let started = std::thread::Builder::new()
+            .name("export".into())
+            .stack_size(WORKER_STACK)
+            .spawn(move || server.work(false));
+        if started.is_err() {
+            let _stopped = self.stopped.lock();
+            self.workers.fetch_sub(1, Ordering::SeqCst);
+            self.worker_gone.notify_all();
+        }
+    }
+
+    fn serve_request(&self, fcall: Fcall, request: &Arc<Request>) {
+        let ctx = self.ctx.with_interrupt(request.intr.clone());
+        let tag = fcall.tag;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.handle(&ctx, fcall.msg)
+        }));
+        let msg = match outcome {
+            Ok(Ok(msg)) => msg,
+            Ok(Err(error)) => Msg::Rerror {
+                ename: error.root().to_string(),
+            },
+            Err(_) => Msg::Rerror {
+                ename: "internal error in the server".into(),
+            },
+        };
+        let _serial = self.reply_lock.lock();
+        let removed = self.inflight.lock().remove(&tag);
+        if removed.is_some_and(|request| !request.flushed.load(Ordering::SeqCst)) {
+            self.send(Fcall::new(tag, msg));
+        }
     }
 
     fn reply(&self, fcall: Fcall) {
