@@ -1,35 +1,36 @@
 //! The mount driver, `#M` (Plan 9 `devmnt.c`): a 9P2000 client presented as a device, so a
 //! tree served by any 9P server, over any stream, can be mounted in a namespace.
 //!
-//! One `Session` per connection: a version exchange, then one reader thread matching replies
-//! to requests by tag, so many processes can have requests outstanding at once. Each chan
-//! holds its own fid; opening or creating first clones it (a walk of no names), so the
-//! unopened chan stays usable. A caller interrupted while waiting sends a Tflush for its
-//! request. When the server hangs up, every pending and later request fails with "i/o on
+//! One `Session` per connection: a version exchange, then requests matched to replies by tag,
+//! so many processes can have requests outstanding at once. There is no reader thread: as in
+//! Plan 9's `mountio`, a process waiting for a reply reads the connection itself when nobody
+//! else is, hands each reply that is not its own to the process waiting for it, and gives
+//! the reader's role up when its own has come; so a reply reaches the process that asked
+//! without a thread in between. Each chan holds its own fid; opening or creating first
+//! clones it (a walk of no names), so the unopened chan stays usable. A caller interrupted
+//! while waiting (or while reading for everyone) sends a Tflush for its request and returns
+//! at once. When the server hangs up, every pending and later request fails with "i/o on
 //! hungup channel" instead of waiting.
 //!
-//! Invariants: replies are read with the negotiated msize as their bound; a reply whose tag
-//! is unknown is dropped; a session is torn down (its reader stopped, its connection closed)
-//! when the last chan of it goes; `#M` cannot be attached by name.
+//! Invariants: replies are read with the negotiated msize as their bound; bytes of a reply
+//! not yet whole stay in the session for the next reader, so an interrupted reader loses
+//! nothing; a reply whose tag is unknown is dropped; a flushed request's tag is reused only
+//! after its reply or its Rflush; nothing reads the connection once the last chan of a
+//! session goes (a serial line can be mounted again); `#M` cannot be attached by name.
 
 use crate::chan::{Chan, DirCursor};
 use crate::dev::{Attached, Device};
 use crate::error::{Error, Result};
-use crate::proc::{Ctx, Interrupt, Rendez};
-use crate::transport::{Transport, read_exact, read_message, trace, tracing};
+use crate::proc::{Ctx, Rendez};
+use crate::transport::{Transport, read_exact, trace, tracing};
 use ninep::{Dir, Fcall, HEADER, IOHDRSZ, Msg, NOFID, NOTAG};
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 /// The msize a mount proposes.
 pub const MSIZE: u32 = 65536 + IOHDRSZ;
-/// How long an interrupted request waits for the server to acknowledge its flush.
-const FLUSH_WAIT: Duration = Duration::from_secs(10);
-/// How long the end of a session waits for its reader to stop.
-const READER_STOP_WAIT: Duration = Duration::from_millis(500);
 
 /// How many bytes left over from an earlier session on the same connection `attach` skips
 /// while it looks for the answer to Tversion.
@@ -42,8 +43,19 @@ struct Tags {
     next: u16,
     /// Requests waiting for replies, and the replies once read.
     waiting: HashMap<u16, Option<Fcall>>,
-    /// Tags whose replies nobody waits for (clunks, flushed requests).
+    /// Tags whose replies nobody waits for (clunks, flushed requests, flushes).
     discard: HashSet<u16>,
+    /// Tflushes sent, by tag, and the tag each flushes.
+    flushes: HashMap<u16, u16>,
+    /// A process is reading replies for everyone.
+    reading: bool,
+}
+
+/// Bytes read from the connection and not yet delivered as replies.
+#[derive(Default)]
+struct Input {
+    buf: Vec<u8>,
+    start: usize,
 }
 
 /// One 9P connection.
@@ -59,10 +71,8 @@ pub struct Session {
     replied: Rendez,
     next_fid: AtomicU32,
     hungup: AtomicBool,
-    reader_intr: Arc<Interrupt>,
-    /// Set by the reader as it stops.
-    reader_stopped: Mutex<bool>,
-    reader_gone: parking_lot::Condvar,
+    /// Held by the process reading replies.
+    input: Mutex<Input>,
     trace: bool,
 }
 
@@ -96,15 +106,8 @@ impl Drop for MntFile {
 impl Session {
     fn shut_down(&self) {
         self.hungup.store(true, Ordering::SeqCst);
-        self.reader_intr.kill();
         self.transport.hang_up();
         self.replied.wakeup();
-        // The connection may outlive the session (a serial line mounted again): wait, briefly,
-        // for the reader to stop so it cannot take bytes meant for the next session.
-        let mut stopped = self.reader_stopped.lock();
-        if !*stopped {
-            let _ = self.reader_gone.wait_for(&mut stopped, READER_STOP_WAIT);
-        }
     }
 
     fn alloc_fid(&self) -> u32 {
@@ -164,98 +167,161 @@ impl Session {
         let tag = self.alloc_tag(false)?;
         if let Err(error) = self.write(&Fcall::new(tag, msg)) {
             self.tags.lock().waiting.remove(&tag);
-            return Err(error);
+            // A connection that cannot be written is hung up, whatever the host called it.
+            return Err(if error.is_interrupt() {
+                error
+            } else {
+                Error::Hungup
+            });
         }
+        let reply = match self.wait(ctx, tag) {
+            Ok(reply) => reply,
+            Err(error) if error.is_interrupt() => {
+                self.flush(tag);
+                return Err(error);
+            }
+            Err(error) => return Err(error),
+        };
+        match reply.msg {
+            Msg::Rerror { ename } => Err(Error::parse(&ename)),
+            reply if reply.type_byte() == expected => Ok(reply),
+            reply => Err(Error::msg(format!("9P: unexpected {} reply", reply.name()))),
+        }
+    }
+
+    /// Waits for the reply to `tag`, reading the connection whenever nobody else is.
+    fn wait(&self, ctx: &Ctx, tag: u16) -> Result<Fcall> {
         let mut tags = self.tags.lock();
-        let reply = loop {
-            if let Some(Some(_)) = tags.waiting.get(&tag) {
-                break tags.waiting.remove(&tag).flatten();
+        loop {
+            if let Some(Some(_)) = tags.waiting.get(&tag)
+                && let Some(Some(reply)) = tags.waiting.remove(&tag)
+            {
+                return Ok(reply);
             }
             if self.hungup.load(Ordering::SeqCst) {
                 tags.waiting.remove(&tag);
                 return Err(Error::Hungup);
             }
-            if let Err(error) = ctx.sleep(&self.replied, &mut tags) {
-                drop(tags);
-                self.flush(tag);
-                return Err(error);
+            if tags.reading {
+                ctx.sleep(&self.replied, &mut tags)?;
+                continue;
             }
-        };
-        drop(tags);
-        match reply.map(|fcall| fcall.msg) {
-            Some(Msg::Rerror { ename }) => Err(Error::parse(&ename)),
-            Some(reply) if reply.type_byte() == expected => Ok(reply),
-            Some(reply) => Err(Error::msg(format!("9P: unexpected {} reply", reply.name()))),
-            None => Err(Error::Hungup),
+            tags.reading = true;
+            drop(tags);
+            let outcome = self.read_replies(ctx);
+            tags = self.tags.lock();
+            tags.reading = false;
+            // Those whose replies came, and one to read next if others still wait.
+            self.replied.wakeup();
+            if let Err(error) = outcome {
+                if error.is_interrupt() {
+                    return Err(error);
+                }
+                // A connection that ended or cannot be framed any more.
+                self.hungup.store(true, Ordering::SeqCst);
+                tags.waiting.remove(&tag);
+                return Err(Error::Hungup);
+            }
         }
     }
 
-    /// Tells the server to forget request `oldtag` (Plan 9 `mntflush`): its reply, if it
-    /// comes, is dropped; the tag is free again once Rflush or that reply arrives.
-    fn flush(&self, oldtag: u16) {
-        {
-            let mut tags = self.tags.lock();
-            match tags.waiting.remove(&oldtag) {
-                // Already answered: nothing to flush.
-                Some(Some(_)) | None => return,
-                Some(None) => {
-                    tags.discard.insert(oldtag);
+    /// Reads until at least one whole reply has been delivered (Plan 9 `mntrpcread`); the
+    /// caller has the reader's role. A reply cut short by an interrupt stays in `input`.
+    fn read_replies(&self, ctx: &Ctx) -> Result<()> {
+        let mut input = self.input.lock();
+        let input = &mut *input;
+        loop {
+            let mut delivered = false;
+            while input.buf.len() - input.start >= 4 {
+                let at = input.start;
+                let size = u32::from_le_bytes([
+                    input.buf[at],
+                    input.buf[at + 1],
+                    input.buf[at + 2],
+                    input.buf[at + 3],
+                ]);
+                if (size as usize) < HEADER || size > self.msize {
+                    return Err(Error::msg(format!(
+                        "bad 9P message size {size} (msize {})",
+                        self.msize
+                    )));
                 }
+                let end = at + size as usize;
+                if input.buf.len() < end {
+                    break;
+                }
+                let fcall = Fcall::decode(&input.buf[at..end], self.msize)
+                    .map_err(|error| Error::msg(format!("9P: {error}")))?;
+                input.start = end;
+                self.deliver(fcall);
+                delivered = true;
+            }
+            if input.start == input.buf.len() {
+                input.buf.clear();
+                input.start = 0;
+            }
+            if delivered {
+                return Ok(());
+            }
+            if input.start > 0 {
+                input.buf.drain(..input.start);
+                input.start = 0;
+            }
+            let have = input.buf.len();
+            input.buf.resize(have + self.msize as usize, 0);
+            let outcome = self.transport.read_for(ctx, &mut input.buf[have..]);
+            input.buf.truncate(have + *outcome.as_ref().unwrap_or(&0));
+            match outcome? {
+                0 if have == 0 => return Err(Error::Hungup),
+                0 => return Err(Error::msg("connection closed in the middle of a message")),
+                _ => {}
             }
         }
-        let Ok(tag) = self.alloc_tag(false) else {
+    }
+
+    /// Hands a reply to the request waiting for it.
+    fn deliver(&self, fcall: Fcall) {
+        if self.trace {
+            trace("<-", &format!("mnt{}", self.id), &fcall);
+        }
+        let mut tags = self.tags.lock();
+        // A flushed request's tag is free once its reply or the Rflush is in.
+        if let Some(oldtag) = tags.flushes.remove(&fcall.tag) {
+            tags.discard.remove(&oldtag);
+        }
+        if tags.discard.remove(&fcall.tag) {
+            return;
+        }
+        if let Some(slot) = tags.waiting.get_mut(&fcall.tag) {
+            *slot = Some(fcall);
+        }
+    }
+
+    /// Tells the server to forget request `oldtag` (Plan 9 `mntflush`), without waiting: its
+    /// reply, if it comes, is dropped, and its tag stays in use until that reply or the
+    /// Rflush is read.
+    fn flush(&self, oldtag: u16) {
+        let mut tags = self.tags.lock();
+        match tags.waiting.remove(&oldtag) {
+            // Already answered: nothing to flush.
+            Some(Some(_)) | None => return,
+            Some(None) => {
+                tags.discard.insert(oldtag);
+            }
+        }
+        drop(tags);
+        let Ok(tag) = self.alloc_tag(true) else {
             return;
         };
+        self.tags.lock().flushes.insert(tag, oldtag);
         if self
             .write(&Fcall::new(tag, Msg::Tflush { oldtag }))
             .is_err()
         {
-            self.tags.lock().waiting.remove(&tag);
-            return;
-        }
-        let deadline = Instant::now() + FLUSH_WAIT;
-        let mut tags = self.tags.lock();
-        while !matches!(tags.waiting.get(&tag), Some(Some(_)))
-            && !self.hungup.load(Ordering::SeqCst)
-            && Instant::now() < deadline
-        {
-            self.replied_wait(&mut tags);
-        }
-        tags.waiting.remove(&tag);
-    }
-
-    fn replied_wait(&self, tags: &mut parking_lot::MutexGuard<'_, Tags>) {
-        // The reader wakes everyone on each reply; the timeout bounds a lost wakeup.
-        let _ = self
-            .replied
-            .condvar()
-            .wait_for(tags, Duration::from_millis(100));
-    }
-
-    /// The reader: matches each reply to its request until the connection ends.
-    fn read_replies(self: Arc<Session>) {
-        while let Ok(Some(bytes)) = read_message(self.transport.as_ref(), self.msize) {
-            let Ok(fcall) = Fcall::decode(&bytes, self.msize) else {
-                // A reply that cannot be understood: the stream cannot be trusted.
-                break;
-            };
-            if self.trace {
-                trace("<-", &format!("mnt{}", self.id), &fcall);
-            }
             let mut tags = self.tags.lock();
-            if tags.discard.remove(&fcall.tag) {
-                continue;
-            }
-            if let Some(slot) = tags.waiting.get_mut(&fcall.tag) {
-                *slot = Some(fcall);
-                drop(tags);
-                self.replied.wakeup();
-            }
+            tags.flushes.remove(&tag);
+            tags.discard.remove(&tag);
         }
-        self.hungup.store(true, Ordering::SeqCst);
-        self.replied.wakeup();
-        *self.reader_stopped.lock() = true;
-        self.reader_gone.notify_all();
     }
 }
 
@@ -389,8 +455,6 @@ pub fn attach(
             )));
         }
     };
-    let reader_proc = ctx.kernel().kproc("mnt", ctx.ns());
-    let reader_intr = reader_proc.intr.clone();
     let session = Arc::new(Session {
         id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
         transport,
@@ -401,17 +465,9 @@ pub fn attach(
         replied: Rendez::new(),
         next_fid: AtomicU32::new(1),
         hungup: AtomicBool::new(false),
-        reader_intr,
-        reader_stopped: Mutex::new(false),
-        reader_gone: parking_lot::Condvar::new(),
+        input: Mutex::new(Input::default()),
         trace,
     });
-    let reader = session.clone();
-    std::thread::Builder::new()
-        .name("mnt-reader".into())
-        .stack_size(256 << 10)
-        .spawn(move || reader.read_replies())
-        .map_err(|error| Error::msg(format!("cannot start the 9P reader: {error}")))?;
     let holder = Arc::new(SessionRef(session.clone()));
     let fid = session.alloc_fid();
     let user = ctx.user();

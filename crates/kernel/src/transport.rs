@@ -17,6 +17,14 @@ pub trait Transport: Send + Sync {
     /// Reads some bytes; 0 is the end of the stream.
     fn read(&self, buf: &mut [u8]) -> Result<usize>;
 
+    /// Reads some bytes for the process of `ctx`, whose interrupt ends the read (the mount
+    /// driver reads replies in the threads of the processes waiting for them). Transports
+    /// that are not chans read as [`Transport::read`] does.
+    fn read_for(&self, ctx: &Ctx, buf: &mut [u8]) -> Result<usize> {
+        let _ = ctx;
+        self.read(buf)
+    }
+
     /// Writes all of `data`.
     fn write(&self, data: &[u8]) -> Result<()>;
 
@@ -52,8 +60,12 @@ impl ChanTransport {
 
 impl Transport for ChanTransport {
     fn read(&self, buf: &mut [u8]) -> Result<usize> {
+        self.read_for(&self.ctx, buf)
+    }
+
+    fn read_for(&self, ctx: &Ctx, buf: &mut [u8]) -> Result<usize> {
         let offset = *self.input.offset.lock();
-        let count = self.ctx.read_chan(&self.input, buf, offset)?;
+        let count = ctx.read_chan(&self.input, buf, offset)?;
         *self.input.offset.lock() = offset + count as u64;
         Ok(count)
     }
@@ -132,7 +144,8 @@ pub fn trace(direction: &str, who: &str, fcall: &ninep::Fcall) {
 pub mod memory {
     use super::Transport;
     use crate::error::{Error, Result};
-    use parking_lot::{Condvar, Mutex};
+    use crate::proc::{Ctx, Rendez};
+    use parking_lot::{Mutex, MutexGuard};
     use std::collections::VecDeque;
     use std::sync::Arc;
 
@@ -145,7 +158,7 @@ pub mod memory {
     #[derive(Default)]
     struct Direction {
         queue: Mutex<Queue>,
-        ready: Condvar,
+        ready: Rendez,
     }
 
     /// One end of an in-memory connection.
@@ -177,21 +190,18 @@ pub mod memory {
         pub fn hang_up(&self) {
             let mut queue = self.outgoing.queue.lock();
             queue.closed = true;
-            self.outgoing.ready.notify_all();
+            self.outgoing.ready.wakeup();
             let mut incoming = self.incoming.queue.lock();
             incoming.closed = true;
-            self.incoming.ready.notify_all();
+            self.incoming.ready.wakeup();
         }
-    }
 
-    impl Drop for End {
-        fn drop(&mut self) {
-            self.hang_up();
-        }
-    }
-
-    impl Transport for End {
-        fn read(&self, buf: &mut [u8]) -> Result<usize> {
+        /// Takes what has come, waiting with `wait` until something has.
+        fn take(
+            &self,
+            buf: &mut [u8],
+            mut wait: impl FnMut(&mut MutexGuard<'_, Queue>) -> Result<()>,
+        ) -> Result<usize> {
             let mut queue = self.incoming.queue.lock();
             loop {
                 if !queue.bytes.is_empty() {
@@ -204,8 +214,27 @@ pub mod memory {
                 if queue.closed {
                     return Ok(0);
                 }
-                self.incoming.ready.wait(&mut queue);
+                wait(&mut queue)?;
             }
+        }
+    }
+
+    impl Drop for End {
+        fn drop(&mut self) {
+            self.hang_up();
+        }
+    }
+
+    impl Transport for End {
+        fn read(&self, buf: &mut [u8]) -> Result<usize> {
+            self.take(buf, |queue| {
+                self.incoming.ready.condvar().wait(queue);
+                Ok(())
+            })
+        }
+
+        fn read_for(&self, ctx: &Ctx, buf: &mut [u8]) -> Result<usize> {
+            self.take(buf, |queue| ctx.sleep(&self.incoming.ready, queue))
         }
 
         fn write(&self, data: &[u8]) -> Result<()> {
@@ -214,7 +243,7 @@ pub mod memory {
                 return Err(Error::Hungup);
             }
             queue.bytes.extend(data);
-            self.outgoing.ready.notify_all();
+            self.outgoing.ready.wakeup();
             Ok(())
         }
 

@@ -64,6 +64,9 @@ impl Transport for Recording {
     fn read(&self, buf: &mut [u8]) -> kernel::Result<usize> {
         self.inner.read(buf)
     }
+    fn read_for(&self, ctx: &Ctx, buf: &mut [u8]) -> kernel::Result<usize> {
+        self.inner.read_for(ctx, buf)
+    }
     fn write(&self, data: &[u8]) -> kernel::Result<()> {
         if let Ok(fcall) = Fcall::decode(data, 1 << 20) {
             self.sent.lock().push(fcall.msg.name().to_string());
@@ -283,4 +286,52 @@ fn a_line_of_noise_fails_the_mount() {
         "{error}"
     );
     drop(server);
+}
+
+/// Replies are read by the processes waiting for them: whichever of two blocked readers is
+/// reading for both, interrupting it leaves the connection readable for the other and for
+/// new callers.
+#[test]
+fn an_interrupted_reader_leaves_the_connection_to_the_others() {
+    let Setup { ctx, recording } = setup();
+    let blocked = |name: &str| {
+        ctx.spawn(name, kernel::FdTable::new(), |ctx| {
+            let fd = ctx
+                .open("/n/block/wait", OREAD)
+                .map_err(|e| e.to_string())?;
+            let mut buf = [0u8; 10];
+            ctx.read(fd, &mut buf).map(drop).map_err(|e| e.to_string())
+        })
+        .unwrap()
+    };
+    let first = blocked("first");
+    let second = blocked("second");
+    let started = Instant::now();
+    while recording
+        .sent
+        .lock()
+        .iter()
+        .filter(|name| *name == "Tread")
+        .count()
+        < 2
+    {
+        assert!(started.elapsed() < Duration::from_secs(5), "no Treads sent");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    first.interrupt();
+    assert_eq!(first.wait_exit(&ctx).unwrap(), "interrupted");
+    for _ in 0..3 {
+        assert_eq!(cat(&ctx, "/n/hello").unwrap(), "hello, world\n");
+    }
+    second.interrupt();
+    assert_eq!(second.wait_exit(&ctx).unwrap(), "interrupted");
+    assert_eq!(cat(&ctx, "/n/hello").unwrap(), "hello, world\n");
+    let flushes = recording
+        .sent
+        .lock()
+        .iter()
+        .filter(|name| *name == "Tflush")
+        .count();
+    assert_eq!(flushes, 2);
 }
