@@ -142,7 +142,10 @@ impl Server {
     /// decoded) on the spot, until one that does; None once the connection is over, with
     /// its outcome kept for `serve`. The caller holds `reading`.
     fn next_job(&self) -> Option<Job> {
-        match self.read_job() {
+        // A panic here would leave the other workers waiting for a reader forever.
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.read_job()))
+            .unwrap_or_else(|_| Err(Error::msg("internal error reading a request")));
+        match read {
             Ok(job) => job,
             Err(error) => {
                 *self.outcome.lock() = Some(Err(error));

@@ -524,3 +524,69 @@ fn qids_of_different_devices_differ() {
     assert_ne!(root.path, wqids[1].path);
     client.hang_up().unwrap();
 }
+
+/// Hundreds of blocked reads at once (one fid, many tags, as many processes reading a mounted
+/// device would send): a read of another file is still answered, each blocked read can still
+/// be flushed, and the connection ends cleanly.
+#[test]
+fn hundreds_of_blocked_reads_leave_the_connection_usable() {
+    // With too few workers the server stops reading and this would hang: fail instead.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        const BLOCKED: u16 = 300;
+        let ctx = kernel_with_tree();
+        let client = Client::connect(&ctx);
+        client.start();
+        for (tag, fid, names) in [(2, 1, vec!["block", "wait"]), (3, 2, vec!["hello"])] {
+            let reply = client.rpc(
+                tag,
+                Msg::Twalk {
+                    fid: 0,
+                    newfid: fid,
+                    wnames: names.into_iter().map(String::from).collect(),
+                },
+            );
+            assert!(matches!(reply, Msg::Rwalk { .. }), "{reply:?}");
+            assert!(matches!(
+                client.rpc(tag, Msg::Topen { fid, mode: 0 }),
+                Msg::Ropen { .. }
+            ));
+        }
+        for tag in 100..100 + BLOCKED {
+            client.send(
+                tag,
+                Msg::Tread {
+                    fid: 1,
+                    offset: 0,
+                    count: 10,
+                },
+            );
+        }
+        let reply = client.rpc(
+            5000,
+            Msg::Tread {
+                fid: 2,
+                offset: 0,
+                count: 100,
+            },
+        );
+        assert!(matches!(reply, Msg::Rread { ref data } if data == b"hello, world\n"));
+        for tag in 100..100 + BLOCKED {
+            assert_eq!(
+                client.rpc(6000 + tag, Msg::Tflush { oldtag: tag }),
+                Msg::Rflush
+            );
+        }
+        client.hang_up().unwrap();
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(Duration::from_secs(30)) {
+        Ok(()) => {}
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("the export stopped answering with hundreds of reads blocked")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            panic!("the client failed (its panic is above)")
+        }
+    }
+}
