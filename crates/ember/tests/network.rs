@@ -2,85 +2,15 @@
 //! address, reads and writes through it, and sees the server going away as an error within
 //! seconds, never a hang.
 
+mod common;
+use common::{Ember, Killed, free_port, run, wait_for_port};
 use std::io::Read;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-struct Ember {
-    scratch: PathBuf,
-}
-
-impl Ember {
-    fn new(name: &str) -> Ember {
-        let scratch = std::env::temp_dir().join(format!("ember-net-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&scratch);
-        std::fs::create_dir_all(&scratch).unwrap();
-        Ember { scratch }
-    }
-
-    fn command(&self, script: &str) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ember"));
-        command
-            .env("XDG_DATA_HOME", &self.scratch)
-            .env("HOME", &self.scratch)
-            .env_remove("EMBER_DEBUG")
-            .args(["-u", "glenda", "sh", "-c", script]);
-        command
-    }
-
-    fn root(&self) -> PathBuf {
-        self.scratch.join("ember/root")
-    }
-}
-
-impl Drop for Ember {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.scratch);
-    }
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for_port(port: u16) {
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "nothing listens on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn run(command: &mut Command) -> (String, String, bool) {
-    let output = command.output().unwrap();
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-        output.status.success(),
-    )
-}
-
 fn start_server(server: &Ember, port: u16, share: &Path) -> Killed {
-    // Unpack its root first, then make the shared directory in it.
-    run(&mut server.command("echo -n"));
+    // Its root is unpacked (Ember::new): make the shared directory in it.
     std::fs::create_dir_all(server.root().join(share)).unwrap();
     std::fs::write(
         server.root().join(share).join("hello"),
@@ -103,8 +33,8 @@ fn start_server(server: &Ember, port: u16, share: &Path) -> Killed {
 
 #[test]
 fn mount_another_ember_over_tcp() {
-    let server = Ember::new("server");
-    let client = Ember::new("client");
+    let server = Ember::new("server", "glenda");
+    let client = Ember::new("client", "glenda");
     let port = free_port();
     let _listener = start_server(&server, port, Path::new("tmp/share"));
     let script = format!(
@@ -129,8 +59,8 @@ fn mount_another_ember_over_tcp() {
 
 #[test]
 fn a_server_that_goes_away_is_an_error_within_seconds() {
-    let server = Ember::new("gone");
-    let client = Ember::new("gone-client");
+    let server = Ember::new("gone", "glenda");
+    let client = Ember::new("gone-client", "glenda");
     let port = free_port();
     let listener = start_server(&server, port, Path::new("tmp/share"));
     let script = format!(
@@ -173,7 +103,7 @@ fn a_server_that_goes_away_is_an_error_within_seconds() {
 
 #[test]
 fn without_a_keyring_the_error_says_how_to_make_one() {
-    let client = Ember::new("nokeys");
+    let client = Ember::new("nokeys", "glenda");
     for script in [
         "mount 'tcp!127.0.0.1!1' /n",
         "listen 'tcp!127.0.0.1!0' {echo}",

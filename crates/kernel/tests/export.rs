@@ -130,6 +130,25 @@ impl Client {
         assert!(matches!(reply, Msg::Rattach { .. }), "{reply:?}");
     }
 
+    /// Opens fid 1 on `block/wait` (whose reads block) and fid 2 on `hello`.
+    fn open_block_and_hello(&self) {
+        for (tag, fid, names) in [(2, 1, vec!["block", "wait"]), (3, 2, vec!["hello"])] {
+            let reply = self.rpc(
+                tag,
+                Msg::Twalk {
+                    fid: 0,
+                    newfid: fid,
+                    wnames: names.into_iter().map(String::from).collect(),
+                },
+            );
+            assert!(matches!(reply, Msg::Rwalk { .. }), "{reply:?}");
+            assert!(matches!(
+                self.rpc(tag, Msg::Topen { fid, mode: 0 }),
+                Msg::Ropen { .. }
+            ));
+        }
+    }
+
     fn hang_up(self) -> kernel::Result<()> {
         self.end.hang_up();
         self.server.join().expect("the server must not panic")
@@ -410,21 +429,7 @@ fn flush_ends_a_blocked_read_and_others_go_on_meanwhile() {
     let ctx = kernel_with_tree();
     let client = Client::connect(&ctx);
     client.start();
-    for (tag, fid, names) in [(2, 1, vec!["block", "wait"]), (3, 2, vec!["hello"])] {
-        let reply = client.rpc(
-            tag,
-            Msg::Twalk {
-                fid: 0,
-                newfid: fid,
-                wnames: names.into_iter().map(String::from).collect(),
-            },
-        );
-        assert!(matches!(reply, Msg::Rwalk { .. }), "{reply:?}");
-        assert!(matches!(
-            client.rpc(tag, Msg::Topen { fid, mode: 0 }),
-            Msg::Ropen { .. }
-        ));
-    }
+    client.open_block_and_hello();
     // This read blocks; the next request on another fid is answered anyway.
     client.send(
         10,
@@ -537,21 +542,7 @@ fn hundreds_of_blocked_reads_leave_the_connection_usable() {
         let ctx = kernel_with_tree();
         let client = Client::connect(&ctx);
         client.start();
-        for (tag, fid, names) in [(2, 1, vec!["block", "wait"]), (3, 2, vec!["hello"])] {
-            let reply = client.rpc(
-                tag,
-                Msg::Twalk {
-                    fid: 0,
-                    newfid: fid,
-                    wnames: names.into_iter().map(String::from).collect(),
-                },
-            );
-            assert!(matches!(reply, Msg::Rwalk { .. }), "{reply:?}");
-            assert!(matches!(
-                client.rpc(tag, Msg::Topen { fid, mode: 0 }),
-                Msg::Ropen { .. }
-            ));
-        }
+        client.open_block_and_hello();
         for tag in 100..100 + BLOCKED {
             client.send(
                 tag,
