@@ -365,6 +365,15 @@ fn dial_through_a_gateway(hold: usize) {
     let _gateway = Killed(child);
     wait_for_listener(gateway_port);
     let host = || host_holdings(pid);
+    // The gateway's descriptors and threads now, with `conversations` counted elsewhere.
+    let holdings = |conversations: usize| {
+        let (fds, threads) = host();
+        Holdings {
+            fds,
+            threads,
+            conversations,
+        }
+    };
 
     // The idle gateway, after a first look: serving one opens what the gateway then keeps
     // (its root directory, once its namespace is first walked), which is not a leak.
@@ -387,14 +396,7 @@ fn dial_through_a_gateway(hold: usize) {
         "after a look",
         &idle,
         |a, b| a.fds == b.fds && a.threads == b.threads,
-        || {
-            let (fds, threads) = host();
-            Holdings {
-                fds,
-                threads,
-                conversations: idle.conversations,
-            }
-        },
+        || holdings(idle.conversations),
     );
 
     let mut largest_table = 0;
@@ -403,12 +405,7 @@ fn dial_through_a_gateway(hold: usize) {
         echo.peak.store(0, Ordering::SeqCst);
         let mut laptop = Laptop::start(gateway_port, echo.port);
         let (conversations, _) = laptop.conversations();
-        let (fds, threads) = host();
-        let mounted = Holdings {
-            fds,
-            threads,
-            conversations,
-        };
+        let mounted = holdings(conversations);
         assert_eq!(mounted.conversations, idle.conversations, "{mounted:?}");
 
         let started = Instant::now();
@@ -439,12 +436,7 @@ fn dial_through_a_gateway(hold: usize) {
             || {
                 let (conversations, all) = laptop.conversations();
                 largest_table = largest_table.max(all);
-                let (fds, threads) = host();
-                Holdings {
-                    fds,
-                    threads,
-                    conversations,
-                }
+                holdings(conversations)
             },
         );
         laptop.finish();
@@ -454,14 +446,7 @@ fn dial_through_a_gateway(hold: usize) {
             &format!("round {round}, laptop gone"),
             &idle,
             |a, b| a == b,
-            || {
-                let (fds, threads) = host();
-                Holdings {
-                    fds,
-                    threads,
-                    conversations: idle.conversations,
-                }
-            },
+            || holdings(idle.conversations),
         );
         let (conversations, _) = look(gateway_port);
         assert_eq!(conversations, idle.conversations, "round {round}");
@@ -469,14 +454,7 @@ fn dial_through_a_gateway(hold: usize) {
             &format!("round {round}, after a look"),
             &idle,
             |a, b| a == b,
-            || {
-                let (fds, threads) = host();
-                Holdings {
-                    fds,
-                    threads,
-                    conversations,
-                }
-            },
+            || holdings(conversations),
         );
     }
     // Free conversations are reused: the table never holds more than were in use at once.

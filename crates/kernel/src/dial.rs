@@ -118,53 +118,54 @@ fn clone_conversation(ctx: &Ctx, clone: &str) -> Result<(Arc<Chan>, String)> {
 /// Connects to `addr` (`proto!host!service`), optionally from `local`, trying each address
 /// the connection server gives until one answers.
 pub fn dial(ctx: &Ctx, addr: &str, local: Option<&str>) -> Result<Connection> {
-    let (netdir, addr) = split_netdir(addr);
-    let mut last_error = None;
-    for (clone, address) in translate(ctx, &netdir, &addr)? {
-        let attempt: Result<Connection> = (|| {
-            let (ctl, dir) = clone_conversation(ctx, &clone)?;
-            let request = match local {
-                Some(local) => format!("connect {address} {local}"),
-                None => format!("connect {address}"),
-            };
-            ctx.write_chan(&ctl, request.as_bytes(), 0)?;
-            let data = ctx.open_chan(&format!("{dir}/data"), ORDWR)?;
-            Ok(Connection {
-                data: Some(data),
-                ctl,
-                dir,
-            })
-        })();
-        match attempt {
-            Ok(connection) => return Ok(connection),
-            Err(error) if error.is_interrupt() => return Err(error),
-            Err(error) => last_error = Some(error),
-        }
-    }
-    Err(last_error.unwrap_or_else(|| Error::msg("no route to the address")))
+    first_that_works(ctx, addr, "no route to the address", |clone, address| {
+        let (ctl, dir) = clone_conversation(ctx, clone)?;
+        let request = match local {
+            Some(local) => format!("connect {address} {local}"),
+            None => format!("connect {address}"),
+        };
+        ctx.write_chan(&ctl, request.as_bytes(), 0)?;
+        let data = ctx.open_chan(&format!("{dir}/data"), ORDWR)?;
+        Ok(Connection {
+            data: Some(data),
+            ctl,
+            dir,
+        })
+    })
 }
 
 /// Announces `addr` (`proto!*!port`), ready to listen.
 pub fn announce(ctx: &Ctx, addr: &str) -> Result<Connection> {
+    first_that_works(ctx, addr, "cannot announce", |clone, address| {
+        let (ctl, dir) = clone_conversation(ctx, clone)?;
+        ctx.write_chan(&ctl, format!("announce {address}").as_bytes(), 0)?;
+        Ok(Connection {
+            data: None,
+            ctl,
+            dir,
+        })
+    })
+}
+
+/// Tries `attempt` on each (clone file, address) the connection server gives for `addr`,
+/// in order, until one succeeds; an interrupt ends the tries, and otherwise the last
+/// failure is the error (`none` if there was nothing to try).
+fn first_that_works(
+    ctx: &Ctx,
+    addr: &str,
+    none: &str,
+    attempt: impl Fn(&str, &str) -> Result<Connection>,
+) -> Result<Connection> {
     let (netdir, addr) = split_netdir(addr);
     let mut last_error = None;
     for (clone, address) in translate(ctx, &netdir, &addr)? {
-        let attempt: Result<Connection> = (|| {
-            let (ctl, dir) = clone_conversation(ctx, &clone)?;
-            ctx.write_chan(&ctl, format!("announce {address}").as_bytes(), 0)?;
-            Ok(Connection {
-                data: None,
-                ctl,
-                dir,
-            })
-        })();
-        match attempt {
+        match attempt(&clone, &address) {
             Ok(connection) => return Ok(connection),
             Err(error) if error.is_interrupt() => return Err(error),
             Err(error) => last_error = Some(error),
         }
     }
-    Err(last_error.unwrap_or_else(|| Error::msg("cannot announce")))
+    Err(last_error.unwrap_or_else(|| Error::msg(none)))
 }
 
 /// Waits for a call on an announced connection; the new conversation's ctl and directory.
