@@ -16,6 +16,7 @@ pub mod error;
 pub mod export;
 pub mod fd;
 pub mod file2chan;
+pub mod limits;
 pub mod memfs;
 pub mod mnt;
 pub mod namespace;
@@ -31,6 +32,7 @@ pub use dev::{Attached, Device, DirTab};
 pub use env::Env;
 pub use error::{Error, Result};
 pub use fd::FdTable;
+pub use limits::{Budget, Grant, Limits};
 pub use namespace::{Access, MAFTER, MBEFORE, MCACHE, MCREATE, MREPL, Namespace};
 pub use ninep::{Dir, Qid};
 pub use proc::{Ctx, Exit, Interrupt, Proc, Program, Rendez};
@@ -50,6 +52,10 @@ pub struct Kernel {
     eve: RwLock<String>,
     sysname: RwLock<String>,
     console_target: Mutex<Option<u32>>,
+    /// The limits this kernel keeps (`docs/limits.md`).
+    pub limits: Limits,
+    /// Host threads in use, of every kind.
+    threads: Arc<Budget>,
     /// When the kernel started.
     pub booted: Instant,
 }
@@ -57,7 +63,14 @@ pub struct Kernel {
 impl Kernel {
     /// A kernel with no devices and no processes. `eve` is the host owner's name.
     pub fn new(eve: &str, sysname: &str) -> Arc<Kernel> {
+        Kernel::with_limits(eve, sysname, Limits::default())
+    }
+
+    /// A kernel with no devices and no processes that keeps `limits`.
+    pub fn with_limits(eve: &str, sysname: &str, limits: Limits) -> Arc<Kernel> {
         Arc::new(Kernel {
+            threads: Budget::new("threads", limits.threads),
+            limits,
             devices: RwLock::new(Vec::new()),
             procs: Mutex::new(BTreeMap::new()),
             procs_changed: Condvar::new(),
@@ -136,6 +149,23 @@ impl Kernel {
         ));
         self.procs.lock().insert(pid, proc.clone());
         proc
+    }
+
+    /// A new process record, as [`Kernel::new_proc`], unless the process table is full
+    /// ([`Limits::procs`]): then "no free processes".
+    pub fn try_new_proc(
+        self: &Arc<Kernel>,
+        parent: Option<&Proc>,
+        name: &str,
+        ns: Arc<Namespace>,
+        fds: Arc<FdTable>,
+        env: Arc<Env>,
+        user: &str,
+    ) -> Result<Arc<Proc>> {
+        if self.procs.lock().len() >= self.limits.procs {
+            return Err(limits::no_free_processes());
+        }
+        Ok(self.new_proc(parent, name, ns, fds, env, user))
     }
 
     /// The first process: an empty namespace with no root yet, no descriptors, an empty

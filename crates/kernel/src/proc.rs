@@ -15,6 +15,7 @@ use crate::Kernel;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::fd::FdTable;
+use crate::limits;
 use crate::namespace::Namespace;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::collections::VecDeque;
@@ -55,8 +56,8 @@ pub const PCTL_NAMES: [(&str, u32); 8] = [
 const BACKSTOP: Duration = Duration::from_millis(250);
 /// Wait records kept for a reader of `/prog/N/wait` before the oldest are dropped.
 const MAX_WAIT_RECORDS: usize = 256;
-/// Stack reserved for each process's thread (pages are only used as touched).
-const STACK_SIZE: usize = 8 << 20;
+/// Stack reserved for each process's thread.
+const STACK_SIZE: usize = limits::PROC_STACK;
 
 const NONE: u8 = 0;
 const INTERRUPTED: u8 = 1;
@@ -253,17 +254,16 @@ impl Ctx {
             let inner = self.proc.inner.lock();
             (inner.ns.clone(), inner.env.clone(), inner.user.clone())
         };
-        let child = self
-            .kernel()
-            .new_proc(Some(&self.proc), name, ns, Arc::new(fds), env, &user);
+        let child =
+            self.kernel()
+                .try_new_proc(Some(&self.proc), name, ns, Arc::new(fds), env, &user)?;
         let running = child.clone();
-        let thread = std::thread::Builder::new()
-            .name(name.chars().take(15).collect())
-            .stack_size(STACK_SIZE)
-            .spawn(move || running.run(body));
+        let thread = self
+            .kernel()
+            .spawn_thread(name, STACK_SIZE, move || running.run(body));
         if let Err(error) = thread {
             child.finish(format!("cannot start process: {error}"));
-            return Err(Error::msg("no free processes"));
+            return Err(limits::no_free_processes());
         }
         Ok(child)
     }
