@@ -147,10 +147,9 @@ impl HostInput {
             }
             if !state.reader_started {
                 state.reader_started = true;
-                let started = std::thread::Builder::new()
-                    .name("cons-reader".into())
-                    .stack_size(64 << 10)
-                    .spawn(move || self.reader());
+                let started = ctx
+                    .kernel()
+                    .spawn_thread("cons-reader", 64 << 10, move || self.reader());
                 if started.is_err() {
                     state.closed = true;
                     return Err(Error::msg("cannot read the console"));

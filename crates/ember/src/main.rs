@@ -149,10 +149,10 @@ fn run(options: Options) -> Result<i32, String> {
     let first = boot::first_process(&kernel, &user, &root, &argv, options.verbose)
         .map_err(|error| format!("boot: {error}"))?;
     let running = first.clone();
-    std::thread::Builder::new()
-        .name("first".into())
-        .stack_size(8 << 20)
-        .spawn(move || running.run(|ctx| run_first(ctx, &argv)))
+    kernel
+        .spawn_thread("first", kernel::limits::PROC_STACK, move || {
+            running.run(|ctx| run_first(ctx, &argv))
+        })
         .map_err(|error| format!("cannot start the first process: {error}"))?;
     let status = first.wait_exit_uninterruptibly();
     drop(first);

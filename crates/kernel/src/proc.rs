@@ -145,6 +145,33 @@ impl Interrupt {
     }
 }
 
+thread_local! {
+    /// Where this thread's stack began and how big it is, for [`stack_left`].
+    static STACK: std::cell::Cell<Option<(usize, usize)>> = const { std::cell::Cell::new(None) };
+}
+
+/// The address of a local of the caller's frame: how deep the stack is now.
+#[inline(never)]
+fn stack_position() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(std::ptr::addr_of!(marker)) as usize
+}
+
+/// Records that the calling thread's stack starts about here and holds `size` bytes.
+fn mark_stack(size: usize) {
+    STACK.with(|stack| stack.set(Some((stack_position(), size))));
+}
+
+/// Bytes of stack the calling process has left, if it runs on a process thread. Code that
+/// recurses on what a user wrote (the shell's blocks, `sh` inside `sh`) stops with an error
+/// well before this reaches zero, so no script can overflow a stack and abort ember.
+pub fn stack_left() -> Option<usize> {
+    let (top, size) = STACK.with(|stack| stack.get())?;
+    // Stacks grow down on every architecture ember runs on.
+    let used = top.saturating_sub(stack_position());
+    Some(size.saturating_sub(used))
+}
+
 /// The calling context of every kernel and device operation: which process asks, and what
 /// cancels the call.
 #[derive(Clone)]
@@ -601,6 +628,7 @@ impl Proc {
     where
         F: FnOnce(&Ctx) -> Exit,
     {
+        mark_stack(STACK_SIZE);
         self.tid
             .store(nix::unistd::gettid().as_raw(), Ordering::Relaxed);
         let ctx = Ctx::new(self.clone());

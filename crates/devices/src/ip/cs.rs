@@ -297,9 +297,8 @@ pub fn lookup(ctx: &Ctx, host: &str) -> Result<Vec<IpAddr>> {
         return Ok(Vec::new());
     }
     let (sender, receiver) = mpsc::channel();
-    std::thread::Builder::new()
-        .name("resolver".to_string())
-        .spawn(move || {
+    ctx.kernel()
+        .spawn_thread("resolver", 256 << 10, move || {
             let found: Vec<SocketAddr> = (name.as_str(), 0)
                 .to_socket_addrs()
                 .map(Iterator::collect)
@@ -307,7 +306,7 @@ pub fn lookup(ctx: &Ctx, host: &str) -> Result<Vec<IpAddr>> {
             // The asker may have given up; then nobody hears the answer.
             let _ = sender.send(found);
         })
-        .map_err(|_| Error::msg("cs: cannot start the resolver"))?;
+        .map_err(|error| Error::msg(format!("cs: cannot start the resolver: {error}")))?;
     let _state = ctx.proc.enter_state("release");
     let found = loop {
         ctx.check()?;

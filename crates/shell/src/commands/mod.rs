@@ -17,9 +17,9 @@ mod fs;
 mod input;
 mod man;
 mod net;
-mod ns;
+pub(crate) mod ns;
 mod proc;
-mod remote;
+pub(crate) mod remote;
 mod text;
 mod tools;
 

@@ -12,6 +12,7 @@ use kernel::Ctx;
 use kernel::proc::PCTL_NAMES;
 
 mod file2chan;
+mod nsbuild;
 
 /// Longest line `getlines` accepts.
 const MAX_LINE: usize = 16 << 20;
@@ -39,6 +40,7 @@ const BUILTINS: &[(&str, Builtin, &str)] = &[
     ("load", load, "builtin"),
     ("loaded", loaded, "builtin"),
     ("no", no, "std"),
+    ("nsbuild", nsbuild::nsbuild, "std"),
     ("or", or, "std"),
     ("pctl", pctl, "std"),
     ("raise", raise, "std"),

@@ -22,6 +22,14 @@ use std::sync::Arc;
 
 /// How deep blocks may nest (function recursion included).
 pub const MAX_DEPTH: usize = 200;
+/// Stack a process keeps in reserve: a block is not started with less than this left, so a
+/// script that nests shells in shells (`fn g { sh -c g }`) gets an error, not an overflow.
+const STACK_RESERVE: usize = 1 << 20;
+
+/// Whether the calling process's stack is too nearly used up to start another block.
+fn stack_low() -> bool {
+    kernel::proc::stack_left().is_some_and(|left| left < STACK_RESERVE)
+}
 
 /// Why evaluation stopped early.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -464,7 +472,7 @@ impl Shell {
             Value::Block(script) => script.clone(),
             Value::Word(text) => self.parse_block(ctx, text)?,
         };
-        if self.depth >= MAX_DEPTH {
+        if self.depth >= MAX_DEPTH || stack_low() {
             return Err(self.fail(ctx, "too deep", "sh: blocks nested too deeply"));
         }
         self.depth += 1;

@@ -8,14 +8,28 @@
 //! and an error otherwise (or when one side is empty and the other not).
 
 use super::context::Shell;
-use super::eval::{Run, raise_kernel};
+use super::eval::{Raise, Run, raise_kernel};
 use super::value::{List, Value, texts};
 use crate::syntax::{Item, Part, Redir, RedirKind, Script, VarKind, Word};
 use kernel::{Chan, Ctx};
 use std::sync::Arc;
 
-/// Most output a command substitution may collect.
-const MAX_SUBSTITUTION: usize = 64 << 20;
+/// Most bytes one value may hold: a word, a list, one command's arguments, the output a
+/// command substitution collects. Counted as the text plus [`ELEM_COST`] per element, so a
+/// long list of empty words is bounded too. A script that goes past it gets
+/// "sh: value too large", never a host allocation of its choosing.
+pub const MAX_VALUE: usize = 16 << 20;
+/// What one element of a list costs in memory besides its text (the word's header, its
+/// allocation and the element around it), so the bound holds for host memory too.
+const ELEM_COST: usize = 64;
+
+/// The size a list of elements counts as against [`MAX_VALUE`].
+fn size_of(elems: &[Elem]) -> usize {
+    elems
+        .iter()
+        .map(|elem| elem.value.text().len() + ELEM_COST)
+        .fold(0, usize::saturating_add)
+}
 
 /// A redirection of a command, evaluated.
 #[derive(Clone, Debug)]
@@ -101,7 +115,10 @@ impl Shell {
         let mut elems = Vec::new();
         for item in items {
             match item {
-                Item::Word(word) => elems.extend(self.expand_word(ctx, word, &mut redirections)?),
+                Item::Word(word) => {
+                    elems.extend(self.expand_word(ctx, word, &mut redirections)?);
+                    self.check_size(ctx, &elems)?;
+                }
                 Item::Redir(redir) => {
                     if let Some(argument) = self.expand_redir(ctx, redir, &mut redirections)? {
                         elems.push(Elem::plain(argument));
@@ -222,7 +239,35 @@ impl Shell {
         Ok(result)
     }
 
+    /// Fails with "value too large" if `elems` is over [`MAX_VALUE`].
+    fn check_size(&self, ctx: &Ctx, elems: &[Elem]) -> Run<()> {
+        if size_of(elems) > MAX_VALUE {
+            return Err(self.value_too_large(ctx));
+        }
+        Ok(())
+    }
+
+    fn value_too_large(&self, ctx: &Ctx) -> Raise {
+        self.fail(
+            ctx,
+            "value too large",
+            &format!("sh: value too large (more than {} MiB)", MAX_VALUE >> 20),
+        )
+    }
+
     fn concat(&self, ctx: &Ctx, left: Vec<Elem>, right: Vec<Elem>) -> Run<Vec<Elem>> {
+        // What the result would cost, counted before anything is built: each side's text
+        // appears once for every element of the other side it meets.
+        let (left_size, right_size) = (size_of(&left) as u128, size_of(&right) as u128);
+        let (left_count, right_count) = (left.len() as u128, right.len() as u128);
+        let result_size = if left.len() == 1 || right.len() == 1 {
+            left_size * right_count + right_size * left_count
+        } else {
+            left_size + right_size
+        };
+        if result_size > MAX_VALUE as u128 {
+            return Err(self.value_too_large(ctx));
+        }
         if left.is_empty() || right.is_empty() {
             if left.is_empty() && right.is_empty() {
                 return Ok(Vec::new());
@@ -401,13 +446,9 @@ impl Shell {
         loop {
             match ctx.read_chan(&reader, &mut buf, 0) {
                 Ok(0) => break,
-                Ok(_) if output.len() >= MAX_SUBSTITUTION => {
+                Ok(_) if output.len() >= MAX_VALUE => {
                     proc.kill();
-                    return Err(self.fail(
-                        ctx,
-                        "output too large",
-                        "sh: command substitution output too large",
-                    ));
+                    return Err(self.value_too_large(ctx));
                 }
                 Ok(count) => output.extend_from_slice(&buf[..count]),
                 Err(error) => {
@@ -419,14 +460,23 @@ impl Shell {
         drop(reader);
         self.wait_for(ctx, &[proc])?;
         let text = String::from_utf8_lossy(&output).into_owned();
-        Ok(match separators {
-            None => vec![Value::Word(text)],
-            Some(separators) => text
-                .split(|ch| separators.contains(ch))
-                .filter(|piece| !piece.is_empty())
-                .map(Value::word)
-                .collect(),
-        })
+        let Some(separators) = separators else {
+            return Ok(vec![Value::Word(text)]);
+        };
+        let pieces = text
+            .split(|ch| separators.contains(ch))
+            .filter(|piece| !piece.is_empty());
+        // Split into many short words, the same bytes cost more: count them as they come.
+        let mut list = Vec::new();
+        let mut size = 0usize;
+        for piece in pieces {
+            size += piece.len() + ELEM_COST;
+            if size > MAX_VALUE {
+                return Err(self.value_too_large(ctx));
+            }
+            list.push(Value::word(piece));
+        }
+        Ok(list)
     }
 }
 

@@ -189,10 +189,8 @@ fn capture(shell: &mut Shell, ctx: &Ctx, command: List) -> Result<(Vec<u8>, Run)
     let collector = ctx.kernel().kproc("file2chan", ctx.ns());
     let collector_ctx = Ctx::new(collector.clone());
     let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::Builder::new()
-        .name("file2chan-read".into())
-        .stack_size(256 << 10)
-        .spawn(move || {
+    ctx.kernel()
+        .spawn_thread("file2chan-read", 256 << 10, move || {
             let mut output = Vec::new();
             let mut buf = vec![0u8; 8192];
             while let Ok(count) = collector_ctx.read_chan(&reader, &mut buf, 0) {
