@@ -547,11 +547,15 @@ impl Shell {
                         });
                     }
                     let fds = ctx.fds().keep_only(&self.keep_fds);
-                    let proc = ctx
-                        .spawn(&command, fds, move |ctx| program(ctx, &argv))
-                        .map_err(|error| {
-                            self.fail(ctx, "no process", &format!("sh: {name}: {error}"))
-                        })?;
+                    let proc = match ctx.spawn(&command, fds, move |ctx| program(ctx, &argv)) {
+                        Ok(proc) => proc,
+                        // A full process table fails this command, as any other error would;
+                        // the script goes on and may try again.
+                        Err(error) => {
+                            self.diagnostic(ctx, &format!("{name}: {error}"));
+                            return Ok(error.to_string());
+                        }
+                    };
                     return self.wait_for(ctx, &[proc]);
                 }
                 Ok(None) => match self.script_header(ctx, &path) {
