@@ -51,7 +51,18 @@ fn recursion_is_an_error_not_an_abort() {
         "fn f { f }; f",
         "fn p { echo | p }; p",
         "fn s { x = `{s} }; s",
-    ] {
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain([
+        // The parser, deep in nesting, in a process whose stack shells in shells have used.
+        format!(
+            "deep = '{}echo deep{}'; fn g {{ x = ${{parse $deep}}; sh -c g }}; g",
+            "{".repeat(250),
+            "}".repeat(250)
+        ),
+    ]) {
+        let script = script.as_str();
         // A failure inside `{...} is not the assignment's status (Inferno's rule), so a
         // script may end with 0 or 1; what matters is the error and that ember stays up.
         let (code, _, stderr) = ends_by_itself(&mut ember.command(script));

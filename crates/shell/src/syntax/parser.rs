@@ -40,6 +40,10 @@
 use std::sync::Arc;
 
 use super::MAX_DEPTH;
+
+/// Stack the parser leaves unused on a process's thread: enough for what runs after it
+/// gives up (the error's report).
+const STACK_RESERVE: usize = 256 << 10;
 use super::ast::{
     Assign, Command, Item, Node, Part, PipeLink, Pipeline, Redir, Script, Stmt, Target, VarKind,
     Word,
@@ -126,7 +130,10 @@ impl<'a> Parser<'a> {
     /// One more level of nesting.
     fn enter(&mut self) -> Parsed<()> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
+        // Deep enough by count, or by what is left of the stack of a process that is already
+        // deep in shells inside shells.
+        let stack_low = kernel::proc::stack_left().is_some_and(|left| left < STACK_RESERVE);
+        if self.depth > MAX_DEPTH || stack_low {
             return Err(Box::new(ParseError::new(self.line, ErrorKind::TooDeep)));
         }
         Ok(())
