@@ -12,6 +12,9 @@ seq 1 0 3
 echo $status
 seq
 echo $status
+seq 999999 1000001
+seq -1 0.25 -0.5
+seq 1e6 1e6
 seq 1 x
 -- stdout --
 1
@@ -41,6 +44,13 @@ item 002
 0.3
 zero increment
 usage
+999999
+1000000
+1000001
+-1
+-0.75
+-0.5
+1e+06
 -- stderr --
 seq: zero increment
 usage: seq [-w] [-f format] [first [incr]] last

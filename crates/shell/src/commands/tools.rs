@@ -640,14 +640,30 @@ pub fn seq(ctx: &Ctx, argv: &[String]) -> Exit {
         },
         None => parse_format("%g").unwrap_or_default(),
     };
+    // Without -f or -w, numbers are written with as many decimals as the operands have, so
+    // every integer is exact (`seq 999999 1000001`); operands with an exponent get %g.
+    let decimals = if opts.value('f').is_none() && !equal_width {
+        operands
+            .iter()
+            .map(|text| plain_decimals(text))
+            .try_fold(0, |most, decimals| decimals.map(|count| most.max(count)))
+    } else {
+        None
+    };
     let mut out = Output::stdout(ctx);
     let mut step = 0u64;
+    let mut previous = None;
     loop {
         let value = value_at(step);
-        if !in_range(value) {
+        // Past 2^53 a step may round to no change at all: stop rather than repeat for ever.
+        if !in_range(value) || previous == Some(value) {
             break;
         }
-        let mut text = render(&pieces, value);
+        previous = Some(value);
+        let mut text = match decimals {
+            Some(decimals) => plain_number(value, decimals),
+            None => render(&pieces, value),
+        };
         if equal_width {
             // As Plan 9's seq: leading blanks of the padded number become zeros.
             let blanks = text.len() - text.trim_start_matches(' ').len();
@@ -664,6 +680,27 @@ pub fn seq(ctx: &Ctx, argv: &[String]) -> Exit {
     }
     out.flush()
         .or_else(|error| failed(ctx, argv, format!("write error: {error}"), &error))
+}
+
+/// How many decimals a number written without an exponent has; None for `1e6`, `inf`, ...
+fn plain_decimals(text: &str) -> Option<usize> {
+    let digits = text.trim_start_matches(['-', '+']);
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit() || byte == b'.') {
+        return None;
+    }
+    Some(digits.split_once('.').map_or(0, |(_, fraction)| fraction.len()))
+}
+
+/// `value` with at most `decimals` decimals and no trailing zeros (`1.5`, `2`, `1000000`).
+fn plain_number(value: f64, decimals: usize) -> String {
+    let mut text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text.truncate(text.trim_end_matches('0').trim_end_matches('.').len());
+    }
+    if text == "-0" {
+        text = "0".to_string();
+    }
+    text
 }
 
 /// The `%W.Pf` format that gives every value the same width, as Plan 9's `seq -w` builds it
