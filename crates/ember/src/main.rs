@@ -20,6 +20,8 @@ struct Options {
     verbose: bool,
     /// `-G chip`: what `#G` attaches by default (`sim`, or a host chip's name).
     gpio: Option<String>,
+    /// `-h` or `--help`: print the usage line and exit 0.
+    help: bool,
     command: Vec<String>,
 }
 
@@ -34,12 +36,18 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             index += 1;
             break;
         }
+        if arg == "--help" {
+            options.help = true;
+            index += 1;
+            continue;
+        }
         if !arg.starts_with('-') || arg == "-" {
             break;
         }
         for (position, letter) in arg[1..].char_indices() {
             match letter {
                 'v' => options.verbose = true,
+                'h' => options.help = true,
                 'r' | 'u' | 'G' => {
                     let attached = &arg[1 + position + 1..];
                     let value = if !attached.is_empty() {
@@ -55,7 +63,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
                     }
                     match letter {
                         'r' => options.root = Some(PathBuf::from(value)),
-                        'u' => options.user = Some(value),
+                        'u' => options.user = Some(check_user(&value)?),
                         _ => options.gpio = Some(value),
                     }
                     break;
@@ -67,6 +75,23 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
     }
     options.command = args[index..].to_vec();
     Ok(options)
+}
+
+/// A user name is checked like any file name (it names `/usr/<user>`): no `/`, no blank or
+/// control character, not `.` or `..`.
+fn check_user(name: &str) -> Result<String, String> {
+    let plain = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && kernel::path::valid_name(name).is_ok()
+        && !name
+            .chars()
+            .any(|ch| ch == '/' || ch.is_whitespace() || ch.is_control() || ch == '\'');
+    if plain {
+        Ok(name.to_string())
+    } else {
+        Err(format!("ember: bad user name {name:?}"))
+    }
 }
 
 /// The host login name, as emu takes it for the host owner.
@@ -221,6 +246,10 @@ fn main() {
             eprintln!("{message}\n{USAGE}");
             2
         }
+        Ok(options) if options.help => {
+            println!("{USAGE}");
+            0
+        }
         Ok(options) => match run(options) {
             Ok(code) => code,
             Err(message) => {
@@ -285,5 +314,21 @@ mod tests {
                 .contains("-r needs a value")
         );
         assert!(parse_args(&args(&["-u", ""])).is_err());
+        for bad in ["bad user", "a/b", "..", ".", "tab\there", "quo'te"] {
+            assert!(
+                parse_args(&args(&["-u", bad]))
+                    .unwrap_err()
+                    .contains("bad user name"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn help_is_not_an_unknown_flag() {
+        assert!(parse_args(&args(&["-h"])).unwrap().help);
+        assert!(parse_args(&args(&["--help"])).unwrap().help);
+        assert!(parse_args(&args(&["-vh"])).unwrap().help);
+        assert!(!parse_args(&args(&["sh", "-h"])).unwrap().help);
     }
 }

@@ -685,10 +685,18 @@ pub fn seq(ctx: &Ctx, argv: &[String]) -> Exit {
 /// How many decimals a number written without an exponent has; None for `1e6`, `inf`, ...
 fn plain_decimals(text: &str) -> Option<usize> {
     let digits = text.trim_start_matches(['-', '+']);
-    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit() || byte == b'.') {
+    if digits.is_empty()
+        || !digits
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || byte == b'.')
+    {
         return None;
     }
-    Some(digits.split_once('.').map_or(0, |(_, fraction)| fraction.len()))
+    Some(
+        digits
+            .split_once('.')
+            .map_or(0, |(_, fraction)| fraction.len()),
+    )
 }
 
 /// `value` with at most `decimals` decimals and no trailing zeros (`1.5`, `2`, `1000000`).

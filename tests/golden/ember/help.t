@@ -1,0 +1,4 @@
+-- args --
+--help
+-- stdout --
+usage: ember [-r root] [-u user] [-v] [-G chip] [command [arg ...]]
