@@ -10,6 +10,7 @@ pub mod env;
 pub mod fs;
 pub mod gpio;
 pub mod ip;
+pub mod mntgen;
 pub mod pipe;
 pub mod prog;
 pub mod root;

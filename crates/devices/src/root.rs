@@ -9,7 +9,7 @@ use kernel::{Attached, Chan, Ctx, Device, Dir, Error, Qid, Result};
 
 const ROOT: u64 = 0;
 
-const SKELETON: [DirTab; 10] = [
+const SKELETON: [DirTab; 12] = [
     DirTab::dir("chan", 1, 0o555),
     DirTab::dir("dev", 2, 0o555),
     DirTab::dir("dis", 3, 0o555),
@@ -20,6 +20,8 @@ const SKELETON: [DirTab; 10] = [
     DirTab::dir("nvfs", 8, 0o555),
     DirTab::dir("prog", 9, 0o555),
     DirTab::dir("srv", 10, 0o555),
+    DirTab::dir("n", 11, 0o555),
+    DirTab::dir("mnt", 12, 0o555),
 ];
 
 /// The root skeleton device.

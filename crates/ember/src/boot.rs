@@ -4,7 +4,8 @@
 //! `#s` on `/srv`, the native programs (`#x`) on `/dis` with the root tree's own `/dis` after
 //! them; descriptors 0 and 1 are the console, 2 the host's standard error. `#I` goes after
 //! `/net`; `#G` after `/dev` when its attach works (the host has a GPIO chip, or `-G` named
-//! one), and `#t`, the serial lines, after it; `#f`, the file2chan files, on `/chan`.
+//! one), and `#t`, the serial lines, after it; `#f`, the file2chan files, on `/chan`; `#N`,
+//! mount points made on demand, on `/n` and `/mnt`.
 
 use devices::{cons::Cons, dis::Dis, fs::HostFs, root::Root};
 use kernel::{Ctx, Device, Error, Kernel, MAFTER, MBEFORE, MCREATE, MREPL, Proc, Result};
@@ -36,6 +37,7 @@ pub fn register_devices(kernel: &Kernel, root: &Path, gpio: Option<&str>) -> Res
         Arc::new(devices::eia::Eia::new()),
         Arc::new(kernel::file2chan::FileChanDevice::new()),
         Arc::new(kernel::auth::Ssl),
+        Arc::new(devices::mntgen::MntGen::new()),
     ];
     for device in table {
         kernel.register(device)?;
@@ -46,7 +48,7 @@ pub fn register_devices(kernel: &Kernel, root: &Path, gpio: Option<&str>) -> Res
 /// One bind of the boot namespace: source, mount point, flags, and whether it must work.
 struct BootBind(&'static str, &'static str, u32, bool);
 
-const BOOT_BINDS: [BootBind; 12] = [
+const BOOT_BINDS: [BootBind; 14] = [
     BootBind("#U", "/", MAFTER | MCREATE, true),
     BootBind("#c", "/dev", MBEFORE, true),
     BootBind("#p", "/prog", MREPL, true),
@@ -59,6 +61,8 @@ const BOOT_BINDS: [BootBind; 12] = [
     BootBind("#s", "/srv", MREPL | MCREATE, true),
     BootBind("#x", "/dis", MREPL, true),
     BootBind("#U/dis", "/dis", MAFTER, false),
+    BootBind("#N", "/n", MREPL, true),
+    BootBind("#Nmnt", "/mnt", MREPL, true),
 ];
 
 /// Makes the first process with the boot namespace, descriptors and environment.

@@ -244,6 +244,23 @@ impl Namespace {
         self.state.read().mounts.len()
     }
 
+    /// The names of the files of device instance (`letter`, `devno`) something is mounted on,
+    /// with their qid paths, in qid path order: what a mount-point device (`#N`) lists.
+    pub fn mounted_on(&self, letter: char, devno: u64) -> Vec<(u64, String)> {
+        let state = self.state.read();
+        let mut found: Vec<(u64, String)> = state
+            .mounts
+            .iter()
+            .filter(|(key, _)| key.letter == letter && key.devno == devno)
+            .map(|(key, point)| {
+                let name = point.from.name.rsplit('/').next().unwrap_or_default();
+                (key.path, name.to_string())
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
     fn mount_point(&self, chan: &Chan) -> Option<Arc<MountPoint>> {
         let state = self.state.read();
         if state.mounts.is_empty() {

@@ -20,6 +20,8 @@ bind '#f' /chan
 bind -c '#s' /srv
 bind '#x' /dis
 bind -a /dis /dis
+bind '#N' /n
+bind '#Nmnt' /mnt
 cd /
 bind '#x' /dis
 bind -a '#U/dis' /dis
