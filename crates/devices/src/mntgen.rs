@@ -138,6 +138,9 @@ mod tests {
         let plain = ctx.ns().attach(&ctx, 'N', "").unwrap();
         let mnt = ctx.ns().attach(&ctx, 'N', "mnt").unwrap();
         assert_ne!(plain.devno, mnt.devno);
-        assert_eq!(ctx.ns().attach(&ctx, 'N', "a/b").unwrap_err(), Error::BadSpec);
+        assert_eq!(
+            ctx.ns().attach(&ctx, 'N', "a/b").unwrap_err(),
+            Error::BadSpec
+        );
     }
 }

@@ -94,8 +94,13 @@ pub fn first_process(
     let stdout = ctx.open("#c/cons", OWRITE)?;
     let stderr = ctx.open("#c/hoststderr", OWRITE)?;
     debug_assert_eq!((stdin, stdout, stderr), (0, 1, 2));
-    make_home(&ctx, user);
+    let home = make_home(&ctx, user);
     let env = ctx.env();
+    // As a login does: who we are and where home is (sh reads both from the environment).
+    env.set("user", user.as_bytes())?;
+    if let Some(home) = &home {
+        env.set("home", home.as_bytes())?;
+    }
     let host_dir = std::env::current_dir()
         .map(|dir| dir.display().to_string())
         .unwrap_or_default();
@@ -112,14 +117,27 @@ pub fn first_process(
     Ok(proc)
 }
 
-/// Makes `/usr/<user>` (and its `tmp`) in the root tree if missing, so every user has a home.
-fn make_home(ctx: &Ctx, user: &str) {
-    if kernel::path::valid_name(user).is_err() || user.contains('/') || user.starts_with('.') {
-        return;
+/// Makes the user's home, `/usr/<user>`, in the root tree if missing (mode 0700, as it holds
+/// the keyring), with `lib` (history, profile), `tmp` and `keyring`; an existing home gets
+/// whichever of those it lacks. Returns the home's name, or None for a user name that cannot
+/// name a directory.
+fn make_home(ctx: &Ctx, user: &str) -> Option<String> {
+    if kernel::path::valid_name(user).is_err()
+        || user.is_empty()
+        || user.contains('/')
+        || user.starts_with('.')
+    {
+        return None;
     }
     let home = format!("/usr/{user}");
     if ctx.stat(&home).is_err() {
-        let _ = ctx.mkdir(&home, 0o775);
-        let _ = ctx.mkdir(&format!("{home}/tmp"), 0o775);
+        let _ = ctx.mkdir(&home, 0o700);
     }
+    for (dir, perm) in [("lib", 0o755), ("tmp", 0o700), ("keyring", 0o700)] {
+        let path = format!("{home}/{dir}");
+        if ctx.stat(&path).is_err() {
+            let _ = ctx.mkdir(&path, perm);
+        }
+    }
+    Some(home)
 }

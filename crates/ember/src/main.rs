@@ -151,6 +151,7 @@ fn run(options: Options) -> Result<i32, String> {
     let root = root
         .canonicalize()
         .map_err(|error| format!("root {}: {error}", root.display()))?;
+    rootfs::ensure_skeleton(&root);
     let user = options.user.clone().unwrap_or_else(host_user);
     let sysname = nix::unistd::gethostname()
         .ok()

@@ -42,6 +42,19 @@ pub fn ensure_unpacked(root: &Path) -> Result<(), String> {
     std::fs::write(&stamp, STAMP).map_err(|error| format!("writing {}: {error}", stamp.display()))
 }
 
+/// Puts back the directories every root needs (`/tmp`, `/usr`, `/n`, ...) where a root lacks
+/// them, as any root may (`-r`, `$EMBER_ROOT`, or a user who removed one): boot and the first
+/// commands then find them instead of failing later. `/tmp` is writable by all, as on Unix.
+/// A root that cannot be written to is left as it is.
+pub fn ensure_skeleton(root: &Path) {
+    for dir in EMPTY_DIRS {
+        let path = root.join(dir);
+        if !path.exists() && std::fs::create_dir_all(&path).is_ok() && dir == "tmp" {
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o1777));
+        }
+    }
+}
+
 fn unpack(root: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(root)?;
     for dir in ROOT_DIRS.iter().chain(EMPTY_DIRS.iter()) {
