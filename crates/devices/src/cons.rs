@@ -104,6 +104,8 @@ struct Input {
     closed: bool,
     /// A process is waiting and the reader thread has been asked for more.
     wanted: bool,
+    /// Processes waiting in [`HostInput::read`].
+    waiting: usize,
     reader_started: bool,
 }
 
@@ -157,7 +159,17 @@ impl HostInput {
             }
             state.wanted = true;
             self.request.notify_one();
-            ctx.sleep(&self.arrived, &mut state)?;
+            state.waiting += 1;
+            let slept = ctx.sleep(&self.arrived, &mut state);
+            state.waiting -= 1;
+            if let Err(error) = slept {
+                // Nobody wants input any more: the reader thread must not take the next
+                // line typed, which belongs to whoever reads the terminal next (the shell).
+                if state.waiting == 0 {
+                    state.wanted = false;
+                }
+                return Err(error);
+            }
         }
     }
 
@@ -172,6 +184,9 @@ impl HostInput {
                     self.request.wait(&mut state);
                 }
             }
+            if !self.input_ready() {
+                continue;
+            }
             let result = std::io::stdin().lock().read(&mut buf);
             let mut state = self.state.lock();
             state.wanted = false;
@@ -185,6 +200,28 @@ impl HostInput {
             self.arrived.wakeup();
             if state.closed {
                 return;
+            }
+        }
+    }
+}
+
+impl HostInput {
+    /// Waits until standard input has something to read (a whole line, on a terminal in its
+    /// usual mode) while somebody still wants it; false if the request was given up first.
+    fn input_ready(&self) -> bool {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd;
+        let stdin = std::io::stdin();
+        loop {
+            let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, PollTimeout::from(50u16)) {
+                Ok(0) | Err(nix::errno::Errno::EINTR) => {
+                    if !self.state.lock().wanted {
+                        return false;
+                    }
+                }
+                // Readable, hung up or in error: the read says which.
+                _ => return self.state.lock().wanted,
             }
         }
     }
@@ -363,8 +400,14 @@ impl Device for Cons {
     fn write(&self, ctx: &Ctx, chan: &Chan, data: &[u8], _offset: u64) -> Result<usize> {
         let kernel = ctx.kernel();
         match File::of(chan.qid) {
-            File::Cons | File::Hoststdout => write_host(std::io::stdout().lock(), data),
-            File::Hoststderr => write_host(std::io::stderr().lock(), data),
+            File::Cons | File::Hoststdout => {
+                kernel.note_console_output(data);
+                write_host(std::io::stdout().lock(), data)
+            }
+            File::Hoststderr => {
+                kernel.note_console_output(data);
+                write_host(std::io::stderr().lock(), data)
+            }
             File::Null => Ok(data.len()),
             File::Consctl => {
                 match one_line(data)?.trim() {

@@ -52,6 +52,8 @@ pub struct Kernel {
     eve: RwLock<String>,
     sysname: RwLock<String>,
     console_target: Mutex<Option<u32>>,
+    /// Output to the host terminal has been written since its last newline.
+    console_mid_line: std::sync::atomic::AtomicBool,
     /// The limits this kernel keeps (`docs/limits.md`).
     pub limits: Limits,
     /// Host threads in use, of every kind.
@@ -78,6 +80,7 @@ impl Kernel {
             eve: RwLock::new(eve.to_string()),
             sysname: RwLock::new(sysname.to_string()),
             console_target: Mutex::new(None),
+            console_mid_line: std::sync::atomic::AtomicBool::new(false),
             booted: Instant::now(),
         })
     }
@@ -215,6 +218,20 @@ impl Kernel {
     /// none.
     pub fn set_console_target(&self, pid: Option<u32>) {
         *self.console_target.lock() = pid;
+    }
+
+    /// The console device wrote `data` to the host terminal.
+    pub fn note_console_output(&self, data: &[u8]) {
+        if let Some(&last) = data.last() {
+            self.console_mid_line.store(last != b'\n', Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the terminal's cursor is after output that did not end its line (so a prompt
+    /// drawn at the start of the line would erase it); the caller is about to move to a new
+    /// line, so the answer is reset.
+    pub fn take_console_mid_line(&self) -> bool {
+        self.console_mid_line.swap(false, Ordering::Relaxed)
     }
 
     /// The interrupt key was pressed: interrupts the console's target process. False if there

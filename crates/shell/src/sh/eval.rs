@@ -187,13 +187,17 @@ impl Shell {
     /// all succeeded, else the last one's, then `|` and each earlier one's, right to left.
     pub fn wait_for(&mut self, ctx: &Ctx, procs: &[Arc<Proc>]) -> Run {
         let mut statuses = Vec::with_capacity(procs.len());
+        let mut interrupted = false;
         for proc in procs {
             let status = loop {
                 match proc.wait_exit(ctx) {
                     Ok(status) => break status,
                     Err(error) if error.root() == &Error::Interrupted => {
                         // The interrupt meant for what is running: pass it on and wait on.
-                        proc.interrupt();
+                        for proc in procs {
+                            proc.interrupt();
+                        }
+                        interrupted = true;
                     }
                     Err(error) => {
                         for proc in procs {
@@ -210,6 +214,11 @@ impl Shell {
                 );
             }
             statuses.push(status);
+        }
+        // An interrupt ends the whole command line, loops and sequences included, not just
+        // the command it reached (sh(1)): the rest is abandoned and the prompt comes back.
+        if interrupted {
+            return Err(Raise::Exception("interrupted".into()));
         }
         if statuses.iter().all(String::is_empty) {
             return Ok(String::new());

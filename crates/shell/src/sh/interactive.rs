@@ -89,10 +89,22 @@ impl Completion {
     }
 
     fn paths(&self, word: &str) -> Vec<Pair> {
+        self.paths_below(".", word)
+    }
+
+    /// Completions of `word`, a path relative to `base` unless it starts with `/` or `#`.
+    fn paths_below(&self, base: &str, word: &str) -> Vec<Pair> {
         let (dir, prefix) = match word.rfind('/') {
             Some(0) => ("/".to_string(), &word[1..]),
             Some(index) => (word[..index].to_string(), &word[index + 1..]),
             None => (".".to_string(), word),
+        };
+        let dir = if dir.starts_with(['/', '#']) || base == "." {
+            dir
+        } else if dir == "." {
+            base.to_string()
+        } else {
+            format!("{base}/{dir}")
         };
         let head = match word.rfind('/') {
             Some(index) => &word[..=index],
@@ -134,8 +146,23 @@ impl Completer for Completion {
         let word = &before[start..];
         let previous = before[..start].trim_end();
         let command_position = previous.is_empty() || previous.ends_with([';', '&', '|', '{', '(']);
-        let candidates = if command_position && !word.contains('/') {
+        let explicit = ["/", "./", "../", "#"]
+            .iter()
+            .any(|start| word.starts_with(start));
+        let candidates = if word.is_empty() {
+            // Nothing to complete: Tab inserts nothing (an indented paste stays as typed).
+            Vec::new()
+        } else if command_position && !word.contains('/') {
             self.commands(word)
+        } else if command_position && !explicit {
+            // `auth/k`: a command in a directory of $path, as well as a path from here.
+            let mut found = self.paths(word);
+            for dir in &self.path {
+                found.extend(self.paths_below(dir, word));
+            }
+            found.sort_by(|a, b| a.replacement.cmp(&b.replacement));
+            found.dedup_by(|a, b| a.replacement == b.replacement);
+            found
         } else {
             self.paths(word)
         };
@@ -232,6 +259,12 @@ pub fn run(shell: &mut Shell, ctx: &Ctx) -> Run {
         };
         // An interrupt that arrived while no command ran must not hit the next one.
         let _ = ctx.check();
+        // Output that did not end its line (`echo -n abc`) stays visible: the prompt, which
+        // is drawn from the start of a line, goes on the next one.
+        if ctx.kernel().take_console_mid_line() {
+            let _ = ctx.write_all(1, b"\n");
+            ctx.kernel().take_console_mid_line();
+        }
         match editor.readline(&prompt) {
             Ok(line) => {
                 source.push_str(&line);
