@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::namespace::{Access, Namespace, Resolved};
 use crate::proc::{Ctx, Interrupt};
 use crate::transport::{Transport, read_message, trace, tracing};
-use ninep::{Fcall, IOHDRSZ, Msg, NOFID, OEXEC, ORDWR, OTRUNC, OWRITE, Qid};
+use ninep::{Fcall, IOHDRSZ, Msg, NOFID, OEXEC, ORCLOSE, ORDWR, OTRUNC, OWRITE, Qid};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -413,7 +413,8 @@ impl Server {
                 if file.open.is_some() {
                     return Err(Error::msg("fid already open"));
                 }
-                if mode & 3 == OWRITE || mode & 3 == ORDWR || mode & OTRUNC != 0 {
+                // ORCLOSE removes the file at clunk: a change like any other.
+                if mode & 3 == OWRITE || mode & 3 == ORDWR || mode & (OTRUNC | ORCLOSE) != 0 {
                     self.writable()?;
                 }
                 let mode = if mode & 3 == OEXEC {

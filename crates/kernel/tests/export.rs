@@ -81,12 +81,18 @@ struct Client {
 
 impl Client {
     fn connect(ctx: &Ctx) -> Client {
+        Client::connect_with(ctx, ExportOptions::default()).0
+    }
+
+    /// Connects to a server with `options`; also returns the server's end of the stream, so
+    /// a test can see when the server has let go of it.
+    fn connect_with(ctx: &Ctx, options: ExportOptions) -> (Client, Arc<dyn Transport>) {
         let (ours, theirs) = memory::pair();
+        let theirs: Arc<dyn Transport> = Arc::new(theirs);
         let ctx = ctx.clone();
-        let server = std::thread::spawn(move || {
-            serve(&ctx, "/share", Arc::new(theirs), ExportOptions::default())
-        });
-        Client { end: ours, server }
+        let transport = theirs.clone();
+        let server = std::thread::spawn(move || serve(&ctx, "/share", transport, options));
+        (Client { end: ours, server }, theirs)
     }
 
     fn send_raw(&self, bytes: &[u8]) {
@@ -580,4 +586,74 @@ fn hundreds_of_blocked_reads_leave_the_connection_usable() {
             panic!("the client failed (its panic is above)")
         }
     }
+}
+
+/// Issue 11, finding 2: under `export -r` nothing a client sends may change the tree, and
+/// opening with ORCLOSE (which removes the file at clunk) is a change.
+#[test]
+fn issue_11_read_only_refuses_every_change() {
+    let ctx = kernel_with_tree();
+    let options = ExportOptions { read_only: true };
+    let (client, _) = Client::connect_with(&ctx, options);
+    client.start();
+    let walk = |tag, newfid, name: &str| {
+        let reply = client.rpc(
+            tag,
+            Msg::Twalk {
+                fid: 0,
+                newfid,
+                wnames: vec![name.into()],
+            },
+        );
+        assert!(matches!(reply, Msg::Rwalk { .. }), "{reply:?}");
+    };
+    let read_only = "read only file system";
+    walk(2, 1, "hello");
+    for mode in [
+        ninep::OREAD | ninep::ORCLOSE,
+        ninep::OREAD | ninep::OTRUNC,
+        ninep::OWRITE,
+        ninep::ORDWR,
+        ninep::OEXEC | ninep::ORCLOSE,
+    ] {
+        let reply = client.rpc(3, Msg::Topen { fid: 1, mode });
+        assert_eq!(error_text(reply), read_only, "mode {mode:#x}");
+    }
+    // Opened for reading, the fid still cannot write.
+    assert!(matches!(
+        client.rpc(4, Msg::Topen { fid: 1, mode: 0 }),
+        Msg::Ropen { .. }
+    ));
+    let write = Msg::Twrite {
+        fid: 1,
+        offset: 0,
+        data: b"gone".to_vec(),
+    };
+    assert_eq!(error_text(client.rpc(5, write)), read_only);
+    assert_eq!(client.rpc(6, Msg::Tclunk { fid: 1 }), Msg::Rclunk);
+    let create = Msg::Tcreate {
+        fid: 0,
+        name: "new".into(),
+        perm: 0o666,
+        mode: ninep::ORCLOSE,
+    };
+    assert_eq!(error_text(client.rpc(7, create)), read_only);
+    walk(8, 2, "hello");
+    let stat = Dir {
+        name: "renamed".into(),
+        ..Dir::default()
+    };
+    let wstat = Msg::Twstat { fid: 2, stat };
+    assert_eq!(error_text(client.rpc(9, wstat)), read_only);
+    assert_eq!(
+        error_text(client.rpc(10, Msg::Tremove { fid: 2 })),
+        read_only
+    );
+    client.hang_up().unwrap();
+    assert_eq!(
+        ctx.read_file("/share/hello", 100).unwrap(),
+        b"hello, world\n".to_vec()
+    );
+    assert!(ctx.stat("/share/new").is_err());
+    assert!(ctx.stat("/share/renamed").is_err());
 }
