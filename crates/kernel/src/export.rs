@@ -291,8 +291,16 @@ impl Server {
             },
         };
         let _serial = self.reply_lock.lock();
-        let removed = self.inflight.lock().remove(&tag);
-        if removed.is_some_and(|request| !request.flushed.load(Ordering::SeqCst)) {
+        // A flushed request has already been retired, and its tag may serve a newer one.
+        let mut inflight = self.inflight.lock();
+        let current = inflight
+            .get(&tag)
+            .is_some_and(|entry| Arc::ptr_eq(entry, request));
+        if current {
+            inflight.remove(&tag);
+        }
+        drop(inflight);
+        if current && !request.flushed.load(Ordering::SeqCst) {
             self.send(Fcall::new(tag, msg));
         }
     }
@@ -312,9 +320,12 @@ impl Server {
 
     fn version(&self, msize: u32, version: &str) -> Msg {
         // A new session: every fid and request of the old one is gone.
-        for request in self.inflight.lock().values() {
-            request.flushed.store(true, Ordering::SeqCst);
-            request.intr.kill();
+        {
+            let _serial = self.reply_lock.lock();
+            for (_, request) in self.inflight.lock().drain() {
+                request.flushed.store(true, Ordering::SeqCst);
+                request.intr.kill();
+            }
         }
         self.fids.lock().clear();
         if msize < MIN_MSIZE {
@@ -337,12 +348,16 @@ impl Server {
         }
     }
 
+    /// Retires the request `oldtag` names before answering, so its tag is free as soon as
+    /// the client has the Rflush (flush(5)); under `reply_lock`, so a reply the request had
+    /// ready goes out before the Rflush or never.
     fn flush(&self, tag: u16, oldtag: u16) {
-        if let Some(request) = self.inflight.lock().get(&oldtag) {
+        let _serial = self.reply_lock.lock();
+        if let Some(request) = self.inflight.lock().remove(&oldtag) {
             request.flushed.store(true, Ordering::SeqCst);
             request.intr.interrupt();
         }
-        self.reply(Fcall::new(tag, Msg::Rflush));
+        self.send(Fcall::new(tag, Msg::Rflush));
     }
 
     /// The namespace path of a fid's names.

@@ -657,3 +657,27 @@ fn issue_11_read_only_refuses_every_change() {
     assert!(ctx.stat("/share/new").is_err());
     assert!(ctx.stat("/share/renamed").is_err());
 }
+
+/// Issue 11, finding 9: once Rflush is sent the tag is free (flush(5)), so a client that
+/// reuses it at once must never be told "tag in use".
+#[test]
+fn issue_11_a_tag_is_free_once_rflush_is_sent() {
+    let ctx = kernel_with_tree();
+    let client = Client::connect(&ctx);
+    client.start();
+    client.open_block_and_hello();
+    for _ in 0..300 {
+        client.send(
+            10,
+            Msg::Tread {
+                fid: 1,
+                offset: 0,
+                count: 10,
+            },
+        );
+        assert_eq!(client.rpc(11, Msg::Tflush { oldtag: 10 }), Msg::Rflush);
+        let reply = client.rpc(10, Msg::Tstat { fid: 2 });
+        assert!(matches!(reply, Msg::Rstat { .. }), "{reply:?}");
+    }
+    client.hang_up().unwrap();
+}
