@@ -681,3 +681,40 @@ fn issue_11_a_tag_is_free_once_rflush_is_sent() {
     }
     client.hang_up().unwrap();
 }
+
+/// Issue 11, finding 10: when `serve` returns, every worker it started has ended (none still
+/// holds the connection).
+#[test]
+fn issue_11_no_worker_outlives_serve() {
+    let ctx = kernel_with_tree();
+    for round in 0..40 {
+        let (client, transport) = Client::connect_with(&ctx, ExportOptions::default());
+        client.start();
+        client.open_block_and_hello();
+        for tag in 100..116 {
+            client.send(
+                tag,
+                Msg::Tread {
+                    fid: 1,
+                    offset: 0,
+                    count: 10,
+                },
+            );
+        }
+        let reply = client.rpc(
+            5,
+            Msg::Tread {
+                fid: 2,
+                offset: 0,
+                count: 100,
+            },
+        );
+        assert!(matches!(reply, Msg::Rread { .. }), "{reply:?}");
+        client.hang_up().unwrap();
+        assert_eq!(
+            Arc::strong_count(&transport),
+            1,
+            "round {round}: a worker still holds the connection after serve returned"
+        );
+    }
+}
