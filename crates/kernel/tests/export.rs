@@ -718,3 +718,77 @@ fn issue_11_no_worker_outlives_serve() {
         );
     }
 }
+
+/// Issue 11, finding 3: however much of the kernel-wide pools other connections hold, each
+/// connection has a share of its own: a few blocked reads and a full-size read are still
+/// served with both pools empty.
+#[test]
+fn issue_11_a_connection_is_served_with_the_pools_spent() {
+    let kernel = Kernel::with_limits(
+        "glenda",
+        "test",
+        kernel::Limits {
+            export_workers: 0,
+            export_buffers: 0,
+            ..kernel::Limits::default()
+        },
+    );
+    let fs = MemFs::new('T');
+    kernel.register(fs.clone()).unwrap();
+    kernel.register(Arc::new(Blocking)).unwrap();
+    let ctx = Ctx::new(kernel.first_proc("exporter", "glenda"));
+    let root = ctx.ns().attach(&ctx, 'T', "root").unwrap();
+    ctx.ns().set_root(root);
+    fs.add("root", "share/hello", Some("hello, world\n"));
+    fs.add("root", "share/block", None);
+    ctx.bind("#B", "/share/block", kernel::MREPL).unwrap();
+    let client = Client::connect(&ctx);
+    client.rpc(
+        NOTAG,
+        Msg::Tversion {
+            msize: 128 * 1024 + 24,
+            version: "9P2000".into(),
+        },
+    );
+    client.rpc(
+        1,
+        Msg::Tattach {
+            fid: 0,
+            afid: NOFID,
+            uname: "glenda".into(),
+            aname: String::new(),
+        },
+    );
+    client.open_block_and_hello();
+    for tag in 100..103 {
+        client.send(
+            tag,
+            Msg::Tread {
+                fid: 1,
+                offset: 0,
+                count: 10,
+            },
+        );
+    }
+    for tag in [200, 201] {
+        let reply = client.rpc(
+            tag,
+            Msg::Tread {
+                fid: 2,
+                offset: 0,
+                count: 128 * 1024,
+            },
+        );
+        assert!(
+            matches!(reply, Msg::Rread { ref data } if data == b"hello, world\n"),
+            "{reply:?}"
+        );
+    }
+    for tag in 100..103 {
+        assert_eq!(client.rpc(300, Msg::Tflush { oldtag: tag }), Msg::Rflush);
+    }
+    client.hang_up().unwrap();
+    assert_eq!(kernel.export_workers().used(), 0);
+    assert_eq!(kernel.export_buffers().used(), 0);
+    assert_eq!(kernel.threads_in_use(), 0);
+}
