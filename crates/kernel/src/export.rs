@@ -56,6 +56,9 @@ const SMALL_READ: usize = 8192;
 pub const OWN_BUFFERS: usize = 2 * (RREAD_HEADER + (MAX_MSIZE - IOHDRSZ) as usize);
 /// Full-size buffers of its own share a connection keeps for its next reads.
 const SPARE_BUFFERS: usize = 2;
+/// How long a reader waits for one of the connection's workers to come back before it takes
+/// one from the pool.
+const POOL_DELAY: Duration = Duration::from_millis(1);
 /// How often a read waiting for a buffer looks again at the shared pool.
 const BUFFER_POLL: Duration = Duration::from_millis(5);
 /// How often a reader held back by unwritten replies looks again (it is also woken).
@@ -123,6 +126,9 @@ struct Server {
     reading: Mutex<()>,
     /// Workers waiting for `reading`.
     followers: AtomicUsize,
+    /// Signalled when a worker starts waiting to read.
+    idle_lock: Mutex<()>,
+    idle: Condvar,
     /// Workers, serve's own thread included; those started without a pool grant.
     workers: AtomicUsize,
     own_workers: AtomicUsize,
@@ -131,6 +137,9 @@ struct Server {
     /// The connection's own share of buffer bytes, its spare buffers, and where reads
     /// waiting for a buffer sleep.
     own_buffers: Arc<Budget>,
+    /// Requests of this connection waiting for a buffer: while there are any, the
+    /// connection starts no worker from the pool (more requests would only wait too).
+    buffer_waiters: AtomicUsize,
     spares: Mutex<Vec<Buffer>>,
     buffer_lock: Mutex<()>,
     buffer_freed: Rendez,
@@ -169,10 +178,13 @@ pub fn serve(
         sent: Condvar::new(),
         reading: Mutex::new(()),
         followers: AtomicUsize::new(0),
+        idle_lock: Mutex::new(()),
+        idle: Condvar::new(),
         workers: AtomicUsize::new(0),
         own_workers: AtomicUsize::new(0),
         handles: Mutex::new(Vec::new()),
         own_buffers: Budget::new("connection buffers", OWN_BUFFERS),
+        buffer_waiters: AtomicUsize::new(0),
         spares: Mutex::new(Vec::new()),
         buffer_lock: Mutex::new(()),
         buffer_freed: Rendez::new(),
@@ -303,6 +315,7 @@ impl Server {
     fn work(self: &Arc<Server>, permanent: bool, pooled: bool) {
         loop {
             self.followers.fetch_add(1, Ordering::SeqCst);
+            self.idle.notify_one();
             let reading = self.reading.lock();
             self.followers.fetch_sub(1, Ordering::SeqCst);
             if self.done.load(Ordering::SeqCst) {
@@ -346,8 +359,11 @@ impl Server {
                 (own < OWN_WORKERS).then_some(own + 1)
             })
             .is_ok();
+        let short_of_buffers = self.buffer_waiters.load(Ordering::SeqCst) > 0;
         let grant = if own {
             None
+        } else if short_of_buffers || self.worker_comes_back() {
+            return;
         } else {
             match self.ctx.kernel().export_workers().try_take() {
                 Some(grant) => Some(grant),
@@ -377,6 +393,20 @@ impl Server {
                 self.workers.fetch_sub(1, Ordering::SeqCst);
             }
         }
+    }
+
+    /// Whether one of the connection's workers comes back to read within [`POOL_DELAY`]:
+    /// requests that are served at once need no worker from the pool, only those that block
+    /// do, so a client pipelining quick requests does not take threads it does not need.
+    fn worker_comes_back(&self) -> bool {
+        let deadline = Instant::now() + POOL_DELAY;
+        let mut idle = self.idle_lock.lock();
+        while self.followers.load(Ordering::SeqCst) == 0 {
+            if self.idle.wait_until(&mut idle, deadline).timed_out() {
+                return self.followers.load(Ordering::SeqCst) > 0;
+            }
+        }
+        true
     }
 
     fn serve_request(&self, fcall: Fcall, request: &Arc<Request>) {
@@ -483,7 +513,10 @@ impl Server {
                 });
             }
             let deadline = Instant::now() + BUFFER_POLL;
-            ctx.sleep_until(&self.buffer_freed, &mut guard, Some(deadline))?;
+            self.buffer_waiters.fetch_add(1, Ordering::SeqCst);
+            let slept = ctx.sleep_until(&self.buffer_freed, &mut guard, Some(deadline));
+            self.buffer_waiters.fetch_sub(1, Ordering::SeqCst);
+            slept?;
         }
     }
 
