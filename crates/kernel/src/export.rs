@@ -7,6 +7,26 @@
 //! worker at a time reads and decodes (Tversion and Tflush are answered by it on the spot);
 //! it then serves the request it read while another worker reads the next.
 //!
+//! What a client can make the server hold is bounded, per connection and across all of them
+//! (issue 11; the figures are the lead's `docs/limits.md`):
+//! - Workers. A connection has serve's own thread plus [`OWN_WORKERS`] it may always start;
+//!   beyond those it takes workers from the kernel-wide pool (`Limits::export_workers`), up to
+//!   [`MAX_WORKERS`] in all, and only for requests that block: a reader that needs a follower
+//!   first gives one of its own a moment (`POOL_DELAY`, 1 ms) to come back. A worker from the pool
+//!   leaves as soon as another is idle. With no worker to be had, the connection reads no
+//!   more requests until one of its own is done. Every thread goes through
+//!   `Kernel::spawn_thread`; a refused one is a worker not started, never a panic.
+//! - Replies. When [`MAX_UNSENT`] replies are ready but not yet written, the connection reads
+//!   no more requests until they are (back-pressure): a client that does not read its
+//!   replies is not read either, and its requests stay in the host's socket buffers.
+//! - Buffers. A read of more than 8 KiB is read straight into a full-size reply buffer (framed
+//!   in place by `ninep`), counted first in the connection's own share ([`OWN_BUFFERS`], two
+//!   buffers, kept as spares for its next reads) and then in the kernel-wide pool
+//!   (`Limits::export_buffers`). When both are spent the read waits for one in its worker
+//!   (a Tflush ends the wait) while the connection goes on reading, and no pool worker is
+//!   started meanwhile. So a connection is always served by its own share, however much the
+//!   others hold.
+//!
 //! Invariants:
 //! - A fid is a path below the exported root, as names; `..` is taken by name and never
 //!   climbs above the root, and no name may hold `/`, so a client cannot walk out.
@@ -15,6 +35,12 @@
 //! - Nothing the client sends is trusted: a message that cannot be decoded gets an Rerror (or,
 //!   if its size field cannot be trusted, ends this connection); a panic while serving one
 //!   request is answered as an Rerror; no request may allocate more than msize.
+//! - Under `export -r` nothing changes the tree: write, create, remove, wstat and opens for
+//!   writing, with OTRUNC or with ORCLOSE are refused with "read only file system".
+//! - A Tflush retires its request before the Rflush is written, under the reply lock, so the
+//!   request's reply comes before the Rflush or never, and the tag is free once the client
+//!   has the Rflush.
+//! - When `serve` returns, every worker it started has been joined.
 //! - Error strings are Plan 9's (without the path), which Linux's client maps to errno.
 
 use crate::chan::Chan;
