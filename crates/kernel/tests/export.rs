@@ -59,18 +59,7 @@ impl Device for Blocking {
 }
 
 fn kernel_with_tree() -> Ctx {
-    let kernel = Kernel::new("glenda", "test");
-    let fs = MemFs::new('T');
-    kernel.register(fs.clone()).unwrap();
-    kernel.register(Arc::new(Blocking)).unwrap();
-    let ctx = Ctx::new(kernel.first_proc("exporter", "glenda"));
-    let root = ctx.ns().attach(&ctx, 'T', "root").unwrap();
-    ctx.ns().set_root(root);
-    fs.add("root", "share/hello", Some("hello, world\n"));
-    fs.add("root", "share/dir/inner", Some("inner\n"));
-    fs.add("root", "share/block", None);
-    ctx.bind("#B", "/share/block", kernel::MREPL).unwrap();
-    ctx
+    kernel_with_limits(kernel::Limits::default()).1
 }
 
 /// A client end connected to a fresh server thread exporting `/share`.
@@ -724,24 +713,11 @@ fn issue_11_no_worker_outlives_serve() {
 /// served with both pools empty.
 #[test]
 fn issue_11_a_connection_is_served_with_the_pools_spent() {
-    let kernel = Kernel::with_limits(
-        "glenda",
-        "test",
-        kernel::Limits {
-            export_workers: 0,
-            export_buffers: 0,
-            ..kernel::Limits::default()
-        },
-    );
-    let fs = MemFs::new('T');
-    kernel.register(fs.clone()).unwrap();
-    kernel.register(Arc::new(Blocking)).unwrap();
-    let ctx = Ctx::new(kernel.first_proc("exporter", "glenda"));
-    let root = ctx.ns().attach(&ctx, 'T', "root").unwrap();
-    ctx.ns().set_root(root);
-    fs.add("root", "share/hello", Some("hello, world\n"));
-    fs.add("root", "share/block", None);
-    ctx.bind("#B", "/share/block", kernel::MREPL).unwrap();
+    let (kernel, ctx) = kernel_with_limits(kernel::Limits {
+        export_workers: 0,
+        export_buffers: 0,
+        ..kernel::Limits::default()
+    });
     let client = Client::connect(&ctx);
     client.rpc(
         NOTAG,
@@ -791,4 +767,47 @@ fn issue_11_a_connection_is_served_with_the_pools_spent() {
     assert_eq!(kernel.export_workers().used(), 0);
     assert_eq!(kernel.export_buffers().used(), 0);
     assert_eq!(kernel.threads_in_use(), 0);
+}
+
+/// Issue 11: when the kernel has no thread to give, a connection is served by serve's own
+/// thread alone, one request at a time, and nothing panics.
+#[test]
+fn issue_11_refused_threads_leave_the_connection_served() {
+    let (kernel, ctx) = kernel_with_limits(kernel::Limits {
+        threads: 0,
+        ..kernel::Limits::default()
+    });
+    let client = Client::connect(&ctx);
+    client.start();
+    client.open_block_and_hello();
+    for tag in 10..20 {
+        let reply = client.rpc(
+            tag,
+            Msg::Tread {
+                fid: 2,
+                offset: 0,
+                count: 100,
+            },
+        );
+        assert!(matches!(reply, Msg::Rread { .. }), "{reply:?}");
+    }
+    client.hang_up().unwrap();
+    assert_eq!(kernel.threads_in_use(), 0);
+}
+
+/// A kernel that keeps `limits`, with `/share` (`hello`, `dir/inner`, and `block` on the
+/// blocking device) to export.
+fn kernel_with_limits(limits: kernel::Limits) -> (Arc<Kernel>, Ctx) {
+    let kernel = Kernel::with_limits("glenda", "test", limits);
+    let fs = MemFs::new('T');
+    kernel.register(fs.clone()).unwrap();
+    kernel.register(Arc::new(Blocking)).unwrap();
+    let ctx = Ctx::new(kernel.first_proc("exporter", "glenda"));
+    let root = ctx.ns().attach(&ctx, 'T', "root").unwrap();
+    ctx.ns().set_root(root);
+    fs.add("root", "share/hello", Some("hello, world\n"));
+    fs.add("root", "share/dir/inner", Some("inner\n"));
+    fs.add("root", "share/block", None);
+    ctx.bind("#B", "/share/block", kernel::MREPL).unwrap();
+    (kernel, ctx)
 }
