@@ -455,6 +455,7 @@ impl Server {
             let _ = Fcall::frame_rread(tag, &mut buffer.bytes[..buffer.length]);
         }
         *self.unsent.lock() += 1;
+        let mut read = None;
         {
             let _serial = self.reply_lock.lock();
             // A flushed request has already been retired, and its tag may serve a newer one.
@@ -466,31 +467,37 @@ impl Server {
                 inflight.remove(&tag);
             }
             drop(inflight);
-            if current && !request.flushed.load(Ordering::SeqCst) {
-                self.send_reply(tag, &reply);
+            let wanted = current && !request.flushed.load(Ordering::SeqCst);
+            match reply {
+                Reply::Msg(msg) => {
+                    if wanted {
+                        self.send(Fcall::new(tag, msg));
+                    }
+                }
+                Reply::Read(buffer) => {
+                    if wanted {
+                        self.send_read(&buffer);
+                    }
+                    read = Some(buffer);
+                }
             }
         }
         *self.unsent.lock() -= 1;
         self.sent.notify_all();
-        if let Reply::Read(buffer) = reply {
+        if let Some(buffer) = read {
             self.recycle(buffer);
         }
     }
 
-    /// Writes a worker's reply; the caller holds `reply_lock`.
-    fn send_reply(&self, tag: u16, reply: &Reply) {
-        match reply {
-            Reply::Msg(msg) => self.send(Fcall::new(tag, msg.clone())),
-            Reply::Read(buffer) => {
-                let bytes = &buffer.bytes[..buffer.length];
-                if self.trace
-                    && let Ok(fcall) = Fcall::decode(bytes, u32::MAX)
-                {
-                    trace("->", "export", &fcall);
-                }
-                let _ = self.transport.write(bytes);
-            }
+    /// Writes an Rread framed in its buffer; the caller holds `reply_lock`.
+    fn send_read(&self, buffer: &Buffer) {
+        let bytes = &buffer.bytes[..buffer.length];
+        if self.trace
+            && let Ok(fcall) = Fcall::decode(bytes, u32::MAX)
+        {
+            trace("->", "export", &fcall);
         }
+        let _ = self.transport.write(bytes);
     }
 
     fn reply(&self, fcall: Fcall) {
