@@ -235,7 +235,27 @@ fn raise_descriptor_limit() {
     }
 }
 
+/// Makes glibc give every allocation of 128 KiB or more (an export's full-size read
+/// buffers, a 9P message at the largest msize) its own mapping, returned to the host when
+/// freed. By default glibc raises that threshold after the first such free, and buffers freed
+/// by hundreds of threads then stay in its per-thread arenas: a burst of large reads left
+/// ember holding memory it no longer used (issue 11). musl always maps large allocations.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_large_allocations() {
+    const THRESHOLD: nix::libc::c_int = 128 << 10;
+    // Safety: mallopt only sets a tunable of the allocator; it is called once, at the start
+    // of main, before any other thread exists, and its arguments are valid constants.
+    #[allow(unsafe_code)]
+    unsafe {
+        nix::libc::mallopt(nix::libc::M_MMAP_THRESHOLD, THRESHOLD);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_large_allocations() {}
+
 fn main() {
+    return_large_allocations();
     block_interrupts();
     raise_descriptor_limit();
     let args: Vec<String> = std::env::args_os()

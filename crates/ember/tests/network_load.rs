@@ -28,7 +28,7 @@ const ROUNDS: usize = 2;
 const SETTLE: Duration = Duration::from_secs(20);
 /// The most idle export workers one connection keeps (`kernel::export`'s `KEPT_WORKERS`):
 /// they stay until their connection ends; the rest leave once their requests are done.
-const KEPT_EXPORT_WORKERS: usize = 8;
+const KEPT_EXPORT_WORKERS: usize = 4;
 
 /// Waits until a socket listens on `port`, seen in the host's socket tables rather than by
 /// calling it (a call would start a session on the gateway).

@@ -7,6 +7,26 @@
 //! worker at a time reads and decodes (Tversion and Tflush are answered by it on the spot);
 //! it then serves the request it read while another worker reads the next.
 //!
+//! What a client can make the server hold is bounded, per connection and across all of them
+//! (issue 11; the figures are the lead's `docs/limits.md`):
+//! - Workers. A connection has serve's own thread plus [`OWN_WORKERS`] it may always start;
+//!   beyond those it takes workers from the kernel-wide pool (`Limits::export_workers`), up to
+//!   [`MAX_WORKERS`] in all, and only for requests that block: a reader that needs a follower
+//!   first gives one of its own a moment (`POOL_DELAY`, 1 ms) to come back. A worker from the pool
+//!   leaves as soon as another is idle. With no worker to be had, the connection reads no
+//!   more requests until one of its own is done. Every thread goes through
+//!   `Kernel::spawn_thread`; a refused one is a worker not started, never a panic.
+//! - Replies. When [`MAX_UNSENT`] replies are ready but not yet written, the connection reads
+//!   no more requests until they are (back-pressure): a client that does not read its
+//!   replies is not read either, and its requests stay in the host's socket buffers.
+//! - Buffers. A read of more than 8 KiB is read straight into a full-size reply buffer (framed
+//!   in place by `ninep`), counted first in the connection's own share ([`OWN_BUFFERS`], two
+//!   buffers, kept as spares for its next reads) and then in the kernel-wide pool
+//!   (`Limits::export_buffers`). When both are spent the read waits for one in its worker
+//!   (a Tflush ends the wait) while the connection goes on reading, and no pool worker is
+//!   started meanwhile. So a connection is always served by its own share, however much the
+//!   others hold.
+//!
 //! Invariants:
 //! - A fid is a path below the exported root, as names; `..` is taken by name and never
 //!   climbs above the root, and no name may hold `/`, so a client cannot walk out.
@@ -15,18 +35,27 @@
 //! - Nothing the client sends is trusted: a message that cannot be decoded gets an Rerror (or,
 //!   if its size field cannot be trusted, ends this connection); a panic while serving one
 //!   request is answered as an Rerror; no request may allocate more than msize.
+//! - Under `export -r` nothing changes the tree: write, create, remove, wstat and opens for
+//!   writing, with OTRUNC or with ORCLOSE are refused with "read only file system".
+//! - A Tflush retires its request before the Rflush is written, under the reply lock, so the
+//!   request's reply comes before the Rflush or never, and the tag is free once the client
+//!   has the Rflush.
+//! - When `serve` returns, every worker it started has been joined.
 //! - Error strings are Plan 9's (without the path), which Linux's client maps to errno.
 
 use crate::chan::Chan;
 use crate::error::{Error, Result};
+use crate::limits::{Budget, Grant};
 use crate::namespace::{Access, Namespace, Resolved};
-use crate::proc::{Ctx, Interrupt};
+use crate::proc::{Ctx, Interrupt, Rendez};
 use crate::transport::{Transport, read_message, trace, tracing};
-use ninep::{Fcall, IOHDRSZ, Msg, NOFID, OEXEC, ORDWR, OTRUNC, OWRITE, Qid};
-use parking_lot::Mutex;
+use ninep::{Fcall, IOHDRSZ, Msg, NOFID, OEXEC, ORCLOSE, ORDWR, OTRUNC, OWRITE, Qid, RREAD_HEADER};
+use parking_lot::{Condvar, Mutex};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 /// msize before a Tversion (Inferno's default buffer).
 const DEFAULT_MSIZE: u32 = 8192 + IOHDRSZ;
@@ -36,10 +65,30 @@ pub const MAX_MSIZE: u32 = 128 * 1024 + IOHDRSZ;
 const MIN_MSIZE: u32 = 256;
 /// Worker threads per connection at most, so requests that block (reads of `listen`, `data`,
 /// `event`, ...) can be this many at once; further requests wait to be read.
-const MAX_WORKERS: usize = 1024;
-/// Idle workers kept for the connection's next requests: a worker that finishes when this
-/// many are waiting to read leaves.
-const KEPT_WORKERS: usize = 8;
+pub const MAX_WORKERS: usize = 512;
+/// Workers a connection may always start without drawing on the kernel-wide pool
+/// (`Limits::export_workers`), so that it is served however much the others hold.
+pub const OWN_WORKERS: usize = 4;
+/// Idle workers kept for the connection's next requests: a worker of its own share leaves
+/// when this many are waiting to read; one from the pool leaves as soon as one is.
+pub const KEPT_WORKERS: usize = OWN_WORKERS;
+/// Replies ready but not yet written at which the connection stops reading requests: a
+/// client that does not read its replies is not read either (back-pressure).
+pub const MAX_UNSENT: usize = 2;
+/// Reads of at most this many bytes get a buffer of their own; larger ones use full-size
+/// buffers counted in the connection's share or the kernel-wide `Limits::export_buffers`.
+const SMALL_READ: usize = 8192;
+/// Buffer bytes a connection may always use without drawing on the pool: two full reads.
+pub const OWN_BUFFERS: usize = 2 * (RREAD_HEADER + (MAX_MSIZE - IOHDRSZ) as usize);
+/// Full-size buffers of its own share a connection keeps for its next reads.
+const SPARE_BUFFERS: usize = 2;
+/// How long a reader waits for one of the connection's workers to come back before it takes
+/// one from the pool.
+const POOL_DELAY: Duration = Duration::from_millis(1);
+/// How often a read waiting for a buffer looks again at the shared pool.
+const BUFFER_POLL: Duration = Duration::from_millis(5);
+/// How often a reader held back by unwritten replies looks again (it is also woken).
+const WRITE_POLL: Duration = Duration::from_millis(100);
 /// Each worker's stack: serving a request does not recurse deeply, and a thousand workers
 /// must fit in a 32-bit Pi's address space.
 const WORKER_STACK: usize = 512 << 10;
@@ -67,6 +116,23 @@ struct Request {
     flushed: AtomicBool,
 }
 
+/// A read's reply, read straight into the message: [`RREAD_HEADER`] bytes of room, then the
+/// data. A full-size one carries the budget it is counted in.
+struct Buffer {
+    bytes: Vec<u8>,
+    /// The length of the reply in `bytes`.
+    length: usize,
+    grant: Option<Grant>,
+    /// Whether `grant` is from the connection's own share (and so worth keeping as a spare).
+    own: bool,
+}
+
+/// What a request is answered with.
+enum Reply {
+    Msg(Msg),
+    Read(Buffer),
+}
+
 struct Server {
     ctx: Ctx,
     /// The exported directory, resolved once when serving starts.
@@ -78,16 +144,34 @@ struct Server {
     inflight: Mutex<HashMap<u16, Arc<Request>>>,
     /// Serializes replies, so a flushed request's reply can never follow its Rflush.
     reply_lock: Mutex<()>,
+    /// Replies ready and not yet written; the reader waits on `sent` while there are
+    /// [`MAX_UNSENT`].
+    unsent: Mutex<usize>,
+    sent: Condvar,
     /// Held by the one worker reading requests.
     reading: Mutex<()>,
     /// Workers waiting for `reading`.
     followers: AtomicUsize,
+    /// Signalled when a worker starts waiting to read.
+    idle_lock: Mutex<()>,
+    idle: Condvar,
+    /// Workers, serve's own thread included; those started without a pool grant.
     workers: AtomicUsize,
+    own_workers: AtomicUsize,
+    /// Every worker thread started, joined before `serve` returns.
+    handles: Mutex<Vec<JoinHandle<()>>>,
+    /// The connection's own share of buffer bytes, its spare buffers, and where reads
+    /// waiting for a buffer sleep.
+    own_buffers: Arc<Budget>,
+    /// Requests of this connection waiting for a buffer: while there are any, the
+    /// connection starts no worker from the pool (more requests would only wait too).
+    buffer_waiters: AtomicUsize,
+    spares: Mutex<Vec<Buffer>>,
+    buffer_lock: Mutex<()>,
+    buffer_freed: Rendez,
     /// Set once the connection is over; the reason, if it was an error.
     done: AtomicBool,
     outcome: Mutex<Option<Result<()>>>,
-    stopped: Mutex<()>,
-    worker_gone: parking_lot::Condvar,
     trace: bool,
 }
 
@@ -95,6 +179,7 @@ struct Server {
 type Job = (Fcall, Arc<Request>);
 
 /// Serves the namespace of `ctx` below `root` on `transport` until the client hangs up.
+/// Every worker thread it started has ended when it returns.
 pub fn serve(
     ctx: &Ctx,
     root: &str,
@@ -115,25 +200,40 @@ pub fn serve(
         fids: Mutex::new(HashMap::new()),
         inflight: Mutex::new(HashMap::new()),
         reply_lock: Mutex::new(()),
+        unsent: Mutex::new(0),
+        sent: Condvar::new(),
         reading: Mutex::new(()),
         followers: AtomicUsize::new(0),
+        idle_lock: Mutex::new(()),
+        idle: Condvar::new(),
         workers: AtomicUsize::new(0),
+        own_workers: AtomicUsize::new(0),
+        handles: Mutex::new(Vec::new()),
+        own_buffers: Budget::new("connection buffers", OWN_BUFFERS),
+        buffer_waiters: AtomicUsize::new(0),
+        spares: Mutex::new(Vec::new()),
+        buffer_lock: Mutex::new(()),
+        buffer_freed: Rendez::new(),
         done: AtomicBool::new(false),
         outcome: Mutex::new(None),
-        stopped: Mutex::new(()),
-        worker_gone: parking_lot::Condvar::new(),
         trace: tracing(),
     });
     // This thread is the first of the workers, and the one that stays to the end.
     server.workers.fetch_add(1, Ordering::SeqCst);
-    server.work(true);
-    // The connection is over: wait for the other workers, whose requests were ended.
-    let mut workers = server.stopped.lock();
-    while server.workers.load(Ordering::SeqCst) > 0 {
-        server.worker_gone.wait(&mut workers);
+    server.work(true, false);
+    // The connection is over and no worker starts any more (only a reader starts one, and
+    // `done` is set): wait for the others, whose requests were ended.
+    loop {
+        let handles = std::mem::take(&mut *server.handles.lock());
+        if handles.is_empty() {
+            break;
+        }
+        for handle in handles {
+            let _ = handle.join();
+        }
     }
-    drop(workers);
     server.fids.lock().clear();
+    server.spares.lock().clear();
     server.outcome.lock().take().unwrap_or(Ok(()))
 }
 
@@ -156,6 +256,7 @@ impl Server {
 
     fn read_job(&self) -> Result<Option<Job>> {
         loop {
+            self.wait_for_writes();
             let msize = self.msize.load(Ordering::Relaxed);
             let bytes = match read_message(self.transport.as_ref(), msize) {
                 Ok(Some(bytes)) => bytes,
@@ -221,14 +322,26 @@ impl Server {
         }
     }
 
+    /// Back-pressure: while [`MAX_UNSENT`] replies wait to be written (the client is not
+    /// reading them), reads no more requests, so a client cannot make the server hold more
+    /// replies than that plus the requests already being served.
+    fn wait_for_writes(&self) {
+        let mut unsent = self.unsent.lock();
+        while *unsent >= MAX_UNSENT && !self.done.load(Ordering::SeqCst) {
+            self.sent.wait_for(&mut unsent, WRITE_POLL);
+        }
+    }
+
     /// A worker: in turn the reader of the connection (leader) and the server of the request
     /// it read, so a request is served by the thread that read it, with no hand-over on its
     /// way; before serving, the reader makes sure another thread is waiting to read next, so a
-    /// request that blocks never keeps the others from being read. All but `KEPT_WORKERS`
-    /// idle ones leave; the `permanent` one (serve's own thread) stays to the end.
-    fn work(self: &Arc<Server>, permanent: bool) {
+    /// request that blocks never keeps the others from being read. Idle workers beyond
+    /// `KEPT_WORKERS` leave, and one from the kernel-wide pool (`pooled`) leaves as soon as
+    /// another is waiting to read; the `permanent` one (serve's own thread) stays to the end.
+    fn work(self: &Arc<Server>, permanent: bool, pooled: bool) {
         loop {
             self.followers.fetch_add(1, Ordering::SeqCst);
+            self.idle.notify_one();
             let reading = self.reading.lock();
             self.followers.fetch_sub(1, Ordering::SeqCst);
             if self.done.load(Ordering::SeqCst) {
@@ -247,32 +360,79 @@ impl Server {
             }
             drop(reading);
             self.serve_request(fcall, &request);
-            if !permanent && self.followers.load(Ordering::SeqCst) >= KEPT_WORKERS {
+            let idle = self.followers.load(Ordering::SeqCst);
+            if !permanent && (idle >= KEPT_WORKERS || (pooled && idle > 0)) {
                 break;
             }
         }
-        let _stopped = self.stopped.lock();
+        if !permanent && !pooled {
+            self.own_workers.fetch_sub(1, Ordering::SeqCst);
+        }
         self.workers.fetch_sub(1, Ordering::SeqCst);
-        self.worker_gone.notify_all();
     }
 
-    /// Starts another worker, unless there are `MAX_WORKERS`: then requests wait to be read
-    /// until a worker is done with its own.
+    /// Starts another worker: one of the connection's own [`OWN_WORKERS`], else one from the
+    /// kernel-wide pool, within [`MAX_WORKERS`] and the thread budget. When none can be had,
+    /// requests wait to be read until a worker is done with its own.
     fn start_worker(self: &Arc<Server>) {
-        if self.workers.fetch_add(1, Ordering::SeqCst) >= MAX_WORKERS {
-            self.workers.fetch_sub(1, Ordering::SeqCst);
+        // Only the reader starts workers, so the count cannot change under this check.
+        if self.workers.load(Ordering::SeqCst) >= MAX_WORKERS {
             return;
         }
+        let own = self
+            .own_workers
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |own| {
+                (own < OWN_WORKERS).then_some(own + 1)
+            })
+            .is_ok();
+        let short_of_buffers = self.buffer_waiters.load(Ordering::SeqCst) > 0;
+        let grant = if own {
+            None
+        } else if short_of_buffers || self.worker_comes_back() {
+            return;
+        } else {
+            match self.ctx.kernel().export_workers().try_take() {
+                Some(grant) => Some(grant),
+                None => return,
+            }
+        };
+        let pooled = grant.is_some();
+        self.workers.fetch_add(1, Ordering::SeqCst);
         let server = self.clone();
-        let started = std::thread::Builder::new()
-            .name("export".into())
-            .stack_size(WORKER_STACK)
-            .spawn(move || server.work(false));
-        if started.is_err() {
-            let _stopped = self.stopped.lock();
-            self.workers.fetch_sub(1, Ordering::SeqCst);
-            self.worker_gone.notify_all();
+        let started = self
+            .ctx
+            .kernel()
+            .spawn_thread("export", WORKER_STACK, move || {
+                let _grant = grant;
+                server.work(false, pooled);
+            });
+        match started {
+            Ok(handle) => {
+                let mut handles = self.handles.lock();
+                handles.retain(|handle| !handle.is_finished());
+                handles.push(handle);
+            }
+            Err(_) => {
+                if own {
+                    self.own_workers.fetch_sub(1, Ordering::SeqCst);
+                }
+                self.workers.fetch_sub(1, Ordering::SeqCst);
+            }
         }
+    }
+
+    /// Whether one of the connection's workers comes back to read within [`POOL_DELAY`]:
+    /// requests that are served at once need no worker from the pool, only those that block
+    /// do, so a client pipelining quick requests does not take threads it does not need.
+    fn worker_comes_back(&self) -> bool {
+        let deadline = Instant::now() + POOL_DELAY;
+        let mut idle = self.idle_lock.lock();
+        while self.followers.load(Ordering::SeqCst) == 0 {
+            if self.idle.wait_until(&mut idle, deadline).timed_out() {
+                return self.followers.load(Ordering::SeqCst) > 0;
+            }
+        }
+        true
     }
 
     fn serve_request(&self, fcall: Fcall, request: &Arc<Request>) {
@@ -281,20 +441,63 @@ impl Server {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.handle(&ctx, fcall.msg)
         }));
-        let msg = match outcome {
-            Ok(Ok(msg)) => msg,
-            Ok(Err(error)) => Msg::Rerror {
+        let mut reply = match outcome {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(error)) => Reply::Msg(Msg::Rerror {
                 ename: error.root().to_string(),
-            },
-            Err(_) => Msg::Rerror {
+            }),
+            Err(_) => Reply::Msg(Msg::Rerror {
                 ename: "internal error in the server".into(),
-            },
+            }),
         };
-        let _serial = self.reply_lock.lock();
-        let removed = self.inflight.lock().remove(&tag);
-        if removed.is_some_and(|request| !request.flushed.load(Ordering::SeqCst)) {
-            self.send(Fcall::new(tag, msg));
+        if let Reply::Read(buffer) = &mut reply {
+            // The length is at most RREAD_HEADER plus the iounit, so it always frames.
+            let _ = Fcall::frame_rread(tag, &mut buffer.bytes[..buffer.length]);
         }
+        *self.unsent.lock() += 1;
+        let mut read = None;
+        {
+            let _serial = self.reply_lock.lock();
+            // A flushed request has already been retired, and its tag may serve a newer one.
+            let mut inflight = self.inflight.lock();
+            let current = inflight
+                .get(&tag)
+                .is_some_and(|entry| Arc::ptr_eq(entry, request));
+            if current {
+                inflight.remove(&tag);
+            }
+            drop(inflight);
+            let wanted = current && !request.flushed.load(Ordering::SeqCst);
+            match reply {
+                Reply::Msg(msg) => {
+                    if wanted {
+                        self.send(Fcall::new(tag, msg));
+                    }
+                }
+                Reply::Read(buffer) => {
+                    if wanted {
+                        self.send_read(&buffer);
+                    }
+                    read = Some(buffer);
+                }
+            }
+        }
+        *self.unsent.lock() -= 1;
+        self.sent.notify_all();
+        if let Some(buffer) = read {
+            self.recycle(buffer);
+        }
+    }
+
+    /// Writes an Rread framed in its buffer; the caller holds `reply_lock`.
+    fn send_read(&self, buffer: &Buffer) {
+        let bytes = &buffer.bytes[..buffer.length];
+        if self.trace
+            && let Ok(fcall) = Fcall::decode(bytes, u32::MAX)
+        {
+            trace("->", "export", &fcall);
+        }
+        let _ = self.transport.write(bytes);
     }
 
     fn reply(&self, fcall: Fcall) {
@@ -310,11 +513,72 @@ impl Server {
         let _ = self.transport.write(&fcall.to_bytes());
     }
 
+    /// A buffer for a read of `count` bytes (at most the iounit). A large read takes a
+    /// full-size buffer: a spare, or a new one counted in the connection's own share or else
+    /// the kernel-wide pool; when both are spent it waits (a Tflush or the end of the
+    /// connection ends the wait), while the connection goes on reading other requests.
+    fn buffer(&self, ctx: &Ctx, count: usize) -> Result<Buffer> {
+        if count <= SMALL_READ {
+            return Ok(Buffer {
+                bytes: vec![0; RREAD_HEADER + count],
+                length: 0,
+                grant: None,
+                own: false,
+            });
+        }
+        let full = RREAD_HEADER + self.iounit() as usize;
+        let mut guard = self.buffer_lock.lock();
+        loop {
+            while let Some(spare) = self.spares.lock().pop() {
+                if spare.bytes.len() >= RREAD_HEADER + count {
+                    return Ok(spare);
+                }
+            }
+            let own = self.own_buffers.try_take_many(full);
+            let is_own = own.is_some();
+            let grant = own.or_else(|| self.ctx.kernel().export_buffers().try_take_many(full));
+            if let Some(grant) = grant {
+                return Ok(Buffer {
+                    bytes: vec![0; full],
+                    length: 0,
+                    grant: Some(grant),
+                    own: is_own,
+                });
+            }
+            let deadline = Instant::now() + BUFFER_POLL;
+            self.buffer_waiters.fetch_add(1, Ordering::SeqCst);
+            let slept = ctx.sleep_until(&self.buffer_freed, &mut guard, Some(deadline));
+            self.buffer_waiters.fetch_sub(1, Ordering::SeqCst);
+            slept?;
+        }
+    }
+
+    /// Keeps a full-size buffer of the connection's own share for the next read, or frees it.
+    fn recycle(&self, buffer: Buffer) {
+        if buffer.grant.is_none() {
+            return;
+        }
+        {
+            let mut spares = self.spares.lock();
+            if buffer.own && spares.len() < SPARE_BUFFERS {
+                spares.push(buffer);
+            } else {
+                drop(spares);
+                drop(buffer);
+            }
+        }
+        let _guard = self.buffer_lock.lock();
+        self.buffer_freed.wakeup();
+    }
+
     fn version(&self, msize: u32, version: &str) -> Msg {
         // A new session: every fid and request of the old one is gone.
-        for request in self.inflight.lock().values() {
-            request.flushed.store(true, Ordering::SeqCst);
-            request.intr.kill();
+        {
+            let _serial = self.reply_lock.lock();
+            for (_, request) in self.inflight.lock().drain() {
+                request.flushed.store(true, Ordering::SeqCst);
+                request.intr.kill();
+            }
         }
         self.fids.lock().clear();
         if msize < MIN_MSIZE {
@@ -337,12 +601,16 @@ impl Server {
         }
     }
 
+    /// Retires the request `oldtag` names before answering, so its tag is free as soon as
+    /// the client has the Rflush (flush(5)); under `reply_lock`, so a reply the request had
+    /// ready goes out before the Rflush or never.
     fn flush(&self, tag: u16, oldtag: u16) {
-        if let Some(request) = self.inflight.lock().get(&oldtag) {
+        let _serial = self.reply_lock.lock();
+        if let Some(request) = self.inflight.lock().remove(&oldtag) {
             request.flushed.store(true, Ordering::SeqCst);
             request.intr.interrupt();
         }
-        self.reply(Fcall::new(tag, Msg::Rflush));
+        self.send(Fcall::new(tag, Msg::Rflush));
     }
 
     /// The namespace path of a fid's names.
@@ -383,7 +651,25 @@ impl Server {
         self.msize.load(Ordering::Relaxed) - IOHDRSZ
     }
 
-    fn handle(&self, ctx: &Ctx, msg: Msg) -> Result<Msg> {
+    fn handle(&self, ctx: &Ctx, msg: Msg) -> Result<Reply> {
+        match msg {
+            Msg::Tread { fid, offset, count } => {
+                let chan = self.opened(fid)?;
+                let count = count.min(self.iounit()) as usize;
+                let mut buffer = self.buffer(ctx, count)?;
+                let data = &mut buffer.bytes[RREAD_HEADER..RREAD_HEADER + count];
+                let read = ctx.read_chan(&chan, data, offset)?.min(count);
+                if chan.is_dir() {
+                    remap_dir_qids(&mut data[..read]);
+                }
+                buffer.length = RREAD_HEADER + read;
+                Ok(Reply::Read(buffer))
+            }
+            other => self.handle_msg(ctx, other).map(Reply::Msg),
+        }
+    }
+
+    fn handle_msg(&self, ctx: &Ctx, msg: Msg) -> Result<Msg> {
         match msg {
             Msg::Tauth { .. } => Err(Error::msg("authentication not required")),
             Msg::Tattach { fid, afid, .. } => {
@@ -413,7 +699,8 @@ impl Server {
                 if file.open.is_some() {
                     return Err(Error::msg("fid already open"));
                 }
-                if mode & 3 == OWRITE || mode & 3 == ORDWR || mode & OTRUNC != 0 {
+                // ORCLOSE removes the file at clunk: a change like any other.
+                if mode & 3 == OWRITE || mode & 3 == ORDWR || mode & (OTRUNC | ORCLOSE) != 0 {
                     self.writable()?;
                 }
                 let mode = if mode & 3 == OEXEC {
@@ -461,17 +748,6 @@ impl Server {
                     qid,
                     iounit: self.iounit(),
                 })
-            }
-            Msg::Tread { fid, offset, count } => {
-                let chan = self.opened(fid)?;
-                let count = count.min(self.iounit()) as usize;
-                let mut data = vec![0u8; count];
-                let read = ctx.read_chan(&chan, &mut data, offset)?;
-                data.truncate(read);
-                if chan.is_dir() {
-                    remap_dir_qids(&mut data);
-                }
-                Ok(Msg::Rread { data })
             }
             Msg::Twrite { fid, offset, data } => {
                 self.writable()?;

@@ -58,6 +58,10 @@ pub struct Kernel {
     pub limits: Limits,
     /// Host threads in use, of every kind.
     threads: Arc<Budget>,
+    /// Export workers beyond each connection's own, shared by all connections.
+    export_workers: Arc<Budget>,
+    /// Export read-buffer bytes beyond each connection's own, shared by all connections.
+    export_buffers: Arc<Budget>,
     /// When the kernel started.
     pub booted: Instant,
 }
@@ -72,6 +76,8 @@ impl Kernel {
     pub fn with_limits(eve: &str, sysname: &str, limits: Limits) -> Arc<Kernel> {
         Arc::new(Kernel {
             threads: Budget::new("threads", limits.threads),
+            export_workers: Budget::new("export workers", limits.export_workers),
+            export_buffers: Budget::new("export buffers", limits.export_buffers),
             limits,
             devices: RwLock::new(Vec::new()),
             procs: Mutex::new(BTreeMap::new()),

@@ -25,6 +25,12 @@ pub struct Limits {
     /// Host threads of every kind: processes, export workers, handshakes, listeners'
     /// acceptors and every other kernel thread.
     pub threads: usize,
+    /// Export worker threads shared by all connections, beyond the few each connection is
+    /// always allowed (`kernel::export`).
+    pub export_workers: usize,
+    /// Bytes of read buffers (replies being read or waiting to be written) shared by all
+    /// export connections, beyond each connection's own small share.
+    pub export_buffers: usize,
 }
 
 impl Default for Limits {
@@ -32,6 +38,8 @@ impl Default for Limits {
         Limits {
             procs: 1000,
             threads: 2000,
+            export_workers: 1024,
+            export_buffers: 64 << 20,
         }
     }
 }
@@ -62,13 +70,20 @@ impl Budget {
 
     /// Takes one slot, or none if all `max` are in use.
     pub fn try_take(self: &Arc<Budget>) -> Option<Grant> {
+        self.try_take_many(1)
+    }
+
+    /// Takes `amount` slots at once (bytes, for a budget of memory), or none if fewer are
+    /// free.
+    pub fn try_take_many(self: &Arc<Budget>, amount: usize) -> Option<Grant> {
         self.used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
-                (used < self.max).then_some(used + 1)
+                (used.checked_add(amount)? <= self.max).then_some(used + amount)
             })
             .ok()
             .map(|_| Grant {
                 budget: self.clone(),
+                amount,
             })
     }
 
@@ -89,11 +104,19 @@ impl Budget {
 #[derive(Debug)]
 pub struct Grant {
     budget: Arc<Budget>,
+    amount: usize,
+}
+
+impl Grant {
+    /// How many slots it holds.
+    pub fn amount(&self) -> usize {
+        self.amount
+    }
 }
 
 impl Drop for Grant {
     fn drop(&mut self) {
-        self.budget.used.fetch_sub(1, Ordering::AcqRel);
+        self.budget.used.fetch_sub(self.amount, Ordering::AcqRel);
     }
 }
 
@@ -126,6 +149,16 @@ impl Kernel {
     pub fn threads_in_use(&self) -> usize {
         self.threads.used()
     }
+
+    /// The export workers all connections share ([`Limits::export_workers`]).
+    pub fn export_workers(&self) -> &Arc<Budget> {
+        &self.export_workers
+    }
+
+    /// The read-buffer bytes all export connections share ([`Limits::export_buffers`]).
+    pub fn export_buffers(&self) -> &Arc<Budget> {
+        &self.export_buffers
+    }
 }
 
 /// What a caller sees when no thread can be had.
@@ -151,6 +184,13 @@ mod tests {
         drop(first);
         assert_eq!(budget.used(), 1);
         assert!(budget.try_take().is_some());
+        let bytes = Budget::new("bytes", 100);
+        let most = bytes.try_take_many(90).unwrap();
+        assert!(bytes.try_take_many(11).is_none());
+        assert!(bytes.try_take_many(usize::MAX).is_none());
+        drop(most);
+        assert_eq!(bytes.try_take_many(100).unwrap().amount(), 100);
+        assert_eq!(bytes.used(), 0);
     }
 
     #[test]

@@ -59,18 +59,7 @@ impl Device for Blocking {
 }
 
 fn kernel_with_tree() -> Ctx {
-    let kernel = Kernel::new("glenda", "test");
-    let fs = MemFs::new('T');
-    kernel.register(fs.clone()).unwrap();
-    kernel.register(Arc::new(Blocking)).unwrap();
-    let ctx = Ctx::new(kernel.first_proc("exporter", "glenda"));
-    let root = ctx.ns().attach(&ctx, 'T', "root").unwrap();
-    ctx.ns().set_root(root);
-    fs.add("root", "share/hello", Some("hello, world\n"));
-    fs.add("root", "share/dir/inner", Some("inner\n"));
-    fs.add("root", "share/block", None);
-    ctx.bind("#B", "/share/block", kernel::MREPL).unwrap();
-    ctx
+    kernel_with_limits(kernel::Limits::default()).1
 }
 
 /// A client end connected to a fresh server thread exporting `/share`.
@@ -81,12 +70,18 @@ struct Client {
 
 impl Client {
     fn connect(ctx: &Ctx) -> Client {
+        Client::connect_with(ctx, ExportOptions::default()).0
+    }
+
+    /// Connects to a server with `options`; also returns the server's end of the stream, so
+    /// a test can see when the server has let go of it.
+    fn connect_with(ctx: &Ctx, options: ExportOptions) -> (Client, Arc<dyn Transport>) {
         let (ours, theirs) = memory::pair();
+        let theirs: Arc<dyn Transport> = Arc::new(theirs);
         let ctx = ctx.clone();
-        let server = std::thread::spawn(move || {
-            serve(&ctx, "/share", Arc::new(theirs), ExportOptions::default())
-        });
-        Client { end: ours, server }
+        let transport = theirs.clone();
+        let server = std::thread::spawn(move || serve(&ctx, "/share", transport, options));
+        (Client { end: ours, server }, theirs)
     }
 
     fn send_raw(&self, bytes: &[u8]) {
@@ -580,4 +575,239 @@ fn hundreds_of_blocked_reads_leave_the_connection_usable() {
             panic!("the client failed (its panic is above)")
         }
     }
+}
+
+/// Issue 11, finding 2: under `export -r` nothing a client sends may change the tree, and
+/// opening with ORCLOSE (which removes the file at clunk) is a change.
+#[test]
+fn issue_11_read_only_refuses_every_change() {
+    let ctx = kernel_with_tree();
+    let options = ExportOptions { read_only: true };
+    let (client, _) = Client::connect_with(&ctx, options);
+    client.start();
+    let walk = |tag, newfid, name: &str| {
+        let reply = client.rpc(
+            tag,
+            Msg::Twalk {
+                fid: 0,
+                newfid,
+                wnames: vec![name.into()],
+            },
+        );
+        assert!(matches!(reply, Msg::Rwalk { .. }), "{reply:?}");
+    };
+    let read_only = "read only file system";
+    walk(2, 1, "hello");
+    for mode in [
+        ninep::OREAD | ninep::ORCLOSE,
+        ninep::OREAD | ninep::OTRUNC,
+        ninep::OWRITE,
+        ninep::ORDWR,
+        ninep::OEXEC | ninep::ORCLOSE,
+    ] {
+        let reply = client.rpc(3, Msg::Topen { fid: 1, mode });
+        assert_eq!(error_text(reply), read_only, "mode {mode:#x}");
+    }
+    // Opened for reading, the fid still cannot write.
+    assert!(matches!(
+        client.rpc(4, Msg::Topen { fid: 1, mode: 0 }),
+        Msg::Ropen { .. }
+    ));
+    let write = Msg::Twrite {
+        fid: 1,
+        offset: 0,
+        data: b"gone".to_vec(),
+    };
+    assert_eq!(error_text(client.rpc(5, write)), read_only);
+    assert_eq!(client.rpc(6, Msg::Tclunk { fid: 1 }), Msg::Rclunk);
+    let create = Msg::Tcreate {
+        fid: 0,
+        name: "new".into(),
+        perm: 0o666,
+        mode: ninep::ORCLOSE,
+    };
+    assert_eq!(error_text(client.rpc(7, create)), read_only);
+    walk(8, 2, "hello");
+    let stat = Dir {
+        name: "renamed".into(),
+        ..Dir::default()
+    };
+    let wstat = Msg::Twstat { fid: 2, stat };
+    assert_eq!(error_text(client.rpc(9, wstat)), read_only);
+    assert_eq!(
+        error_text(client.rpc(10, Msg::Tremove { fid: 2 })),
+        read_only
+    );
+    client.hang_up().unwrap();
+    assert_eq!(
+        ctx.read_file("/share/hello", 100).unwrap(),
+        b"hello, world\n".to_vec()
+    );
+    assert!(ctx.stat("/share/new").is_err());
+    assert!(ctx.stat("/share/renamed").is_err());
+}
+
+/// Issue 11, finding 9: once Rflush is sent the tag is free (flush(5)), so a client that
+/// reuses it at once must never be told "tag in use".
+#[test]
+fn issue_11_a_tag_is_free_once_rflush_is_sent() {
+    let ctx = kernel_with_tree();
+    let client = Client::connect(&ctx);
+    client.start();
+    client.open_block_and_hello();
+    for _ in 0..300 {
+        client.send(
+            10,
+            Msg::Tread {
+                fid: 1,
+                offset: 0,
+                count: 10,
+            },
+        );
+        assert_eq!(client.rpc(11, Msg::Tflush { oldtag: 10 }), Msg::Rflush);
+        let reply = client.rpc(10, Msg::Tstat { fid: 2 });
+        assert!(matches!(reply, Msg::Rstat { .. }), "{reply:?}");
+    }
+    client.hang_up().unwrap();
+}
+
+/// Issue 11, finding 10: when `serve` returns, every worker it started has ended (none still
+/// holds the connection).
+#[test]
+fn issue_11_no_worker_outlives_serve() {
+    let ctx = kernel_with_tree();
+    for round in 0..40 {
+        let (client, transport) = Client::connect_with(&ctx, ExportOptions::default());
+        client.start();
+        client.open_block_and_hello();
+        for tag in 100..116 {
+            client.send(
+                tag,
+                Msg::Tread {
+                    fid: 1,
+                    offset: 0,
+                    count: 10,
+                },
+            );
+        }
+        let reply = client.rpc(
+            5,
+            Msg::Tread {
+                fid: 2,
+                offset: 0,
+                count: 100,
+            },
+        );
+        assert!(matches!(reply, Msg::Rread { .. }), "{reply:?}");
+        client.hang_up().unwrap();
+        assert_eq!(
+            Arc::strong_count(&transport),
+            1,
+            "round {round}: a worker still holds the connection after serve returned"
+        );
+    }
+}
+
+/// Issue 11, finding 3: however much of the kernel-wide pools other connections hold, each
+/// connection has a share of its own: a few blocked reads and a full-size read are still
+/// served with both pools empty.
+#[test]
+fn issue_11_a_connection_is_served_with_the_pools_spent() {
+    let (kernel, ctx) = kernel_with_limits(kernel::Limits {
+        export_workers: 0,
+        export_buffers: 0,
+        ..kernel::Limits::default()
+    });
+    let client = Client::connect(&ctx);
+    client.rpc(
+        NOTAG,
+        Msg::Tversion {
+            msize: 128 * 1024 + 24,
+            version: "9P2000".into(),
+        },
+    );
+    client.rpc(
+        1,
+        Msg::Tattach {
+            fid: 0,
+            afid: NOFID,
+            uname: "glenda".into(),
+            aname: String::new(),
+        },
+    );
+    client.open_block_and_hello();
+    for tag in 100..103 {
+        client.send(
+            tag,
+            Msg::Tread {
+                fid: 1,
+                offset: 0,
+                count: 10,
+            },
+        );
+    }
+    for tag in [200, 201] {
+        let reply = client.rpc(
+            tag,
+            Msg::Tread {
+                fid: 2,
+                offset: 0,
+                count: 128 * 1024,
+            },
+        );
+        assert!(
+            matches!(reply, Msg::Rread { ref data } if data == b"hello, world\n"),
+            "{reply:?}"
+        );
+    }
+    for tag in 100..103 {
+        assert_eq!(client.rpc(300, Msg::Tflush { oldtag: tag }), Msg::Rflush);
+    }
+    client.hang_up().unwrap();
+    assert_eq!(kernel.export_workers().used(), 0);
+    assert_eq!(kernel.export_buffers().used(), 0);
+    assert_eq!(kernel.threads_in_use(), 0);
+}
+
+/// Issue 11: when the kernel has no thread to give, a connection is served by serve's own
+/// thread alone, one request at a time, and nothing panics.
+#[test]
+fn issue_11_refused_threads_leave_the_connection_served() {
+    let (kernel, ctx) = kernel_with_limits(kernel::Limits {
+        threads: 0,
+        ..kernel::Limits::default()
+    });
+    let client = Client::connect(&ctx);
+    client.start();
+    client.open_block_and_hello();
+    for tag in 10..20 {
+        let reply = client.rpc(
+            tag,
+            Msg::Tread {
+                fid: 2,
+                offset: 0,
+                count: 100,
+            },
+        );
+        assert!(matches!(reply, Msg::Rread { .. }), "{reply:?}");
+    }
+    client.hang_up().unwrap();
+    assert_eq!(kernel.threads_in_use(), 0);
+}
+
+/// A kernel that keeps `limits`, with `/share` (`hello`, `dir/inner`, and `block` on the
+/// blocking device) to export.
+fn kernel_with_limits(limits: kernel::Limits) -> (Arc<Kernel>, Ctx) {
+    let kernel = Kernel::with_limits("glenda", "test", limits);
+    let fs = MemFs::new('T');
+    kernel.register(fs.clone()).unwrap();
+    kernel.register(Arc::new(Blocking)).unwrap();
+    let ctx = Ctx::new(kernel.first_proc("exporter", "glenda"));
+    let root = ctx.ns().attach(&ctx, 'T', "root").unwrap();
+    ctx.ns().set_root(root);
+    fs.add("root", "share/hello", Some("hello, world\n"));
+    fs.add("root", "share/dir/inner", Some("inner\n"));
+    fs.add("root", "share/block", None);
+    ctx.bind("#B", "/share/block", kernel::MREPL).unwrap();
+    (kernel, ctx)
 }

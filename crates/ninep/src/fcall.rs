@@ -17,6 +17,8 @@ use nom::{IResult, Parser};
 
 /// Smallest possible message: size[4] type[1] tag[2].
 pub const HEADER: usize = 7;
+/// Bytes of an Rread before its data: size[4] type[1] tag[2] count[4].
+pub const RREAD_HEADER: usize = HEADER + 4;
 
 /// The body of a 9P2000 message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -339,6 +341,19 @@ impl Fcall {
         let mut out = Vec::new();
         self.encode(&mut out);
         out
+    }
+
+    /// Frames an Rread in place: `message` is [`RREAD_HEADER`] bytes of room followed by the
+    /// data, and gets the header written into that room, so a server can read a file straight
+    /// into its reply with no copy. None if the data are too long for a message.
+    pub fn frame_rread(tag: u16, message: &mut [u8]) -> Option<()> {
+        let size = u32::try_from(message.len()).ok()?;
+        let count = size.checked_sub(RREAD_HEADER as u32)?;
+        message[..4].copy_from_slice(&size.to_le_bytes());
+        message[4] = 117;
+        message[5..7].copy_from_slice(&tag.to_le_bytes());
+        message[7..11].copy_from_slice(&count.to_le_bytes());
+        Some(())
     }
 
     /// The size field of a message whose first four bytes are `prefix`.
@@ -962,5 +977,20 @@ mod tests {
             error.to_string(),
             "bad Twalk: field nwname at offset 15: more than 16 elements"
         );
+    }
+
+    #[test]
+    fn an_rread_framed_in_place_is_the_encoded_one() {
+        let mut message = vec![0u8; RREAD_HEADER];
+        message.extend_from_slice(b"hello");
+        Fcall::frame_rread(7, &mut message).unwrap();
+        let expected = Fcall::new(
+            7,
+            Msg::Rread {
+                data: b"hello".to_vec(),
+            },
+        );
+        assert_eq!(message, expected.to_bytes());
+        assert!(Fcall::frame_rread(7, &mut [0u8; 3]).is_none());
     }
 }

@@ -15,7 +15,7 @@ mod testing;
 mod text;
 
 pub use dir::{DecodeError, Dir, STATFIXLEN};
-pub use fcall::{Fcall, HEADER, Msg, type_name};
+pub use fcall::{Fcall, HEADER, Msg, RREAD_HEADER, type_name};
 pub use mode::{mode_string, perm_allows};
 pub use text::TextError;
 
