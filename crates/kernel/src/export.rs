@@ -92,7 +92,8 @@ const WRITE_POLL: Duration = Duration::from_millis(100);
 /// Each worker's stack: serving a request does not recurse deeply, and a thousand workers
 /// must fit in a 32-bit Pi's address space.
 const WORKER_STACK: usize = 512 << 10;
-/// Most fids one connection may hold.
+/// Most fids one connection may hold; all connections together hold at most
+/// `Limits::fids`.
 const MAX_FIDS: usize = 65536;
 
 /// How to serve.
@@ -140,7 +141,8 @@ struct Server {
     options: ExportOptions,
     transport: Arc<dyn Transport>,
     msize: AtomicU32,
-    fids: Mutex<HashMap<u32, Arc<Mutex<Fid>>>>,
+    /// Each fid with its slot in the kernel-wide fid budget.
+    fids: Mutex<HashMap<u32, (Arc<Mutex<Fid>>, Grant)>>,
     inflight: Mutex<HashMap<u16, Arc<Request>>>,
     /// Serializes replies, so a flushed request's reply can never follow its Rflush.
     reply_lock: Mutex<()>,
@@ -618,7 +620,7 @@ impl Server {
         self.fids
             .lock()
             .get(&fid)
-            .cloned()
+            .map(|(file, _)| file.clone())
             .ok_or_else(|| Error::msg("unknown fid"))
     }
 
@@ -630,7 +632,13 @@ impl Server {
         if fids.len() >= MAX_FIDS {
             return Err(Error::msg("too many fids"));
         }
-        fids.insert(fid, Arc::new(Mutex::new(value)));
+        let grant = self
+            .ctx
+            .kernel()
+            .fids()
+            .try_take()
+            .ok_or_else(|| Error::msg("too many fids"))?;
+        fids.insert(fid, (Arc::new(Mutex::new(value)), grant));
         Ok(())
     }
 
@@ -766,7 +774,7 @@ impl Server {
             }
             Msg::Tremove { fid } => {
                 // A remove clunks the fid whether or not it succeeds.
-                let entry = self
+                let (entry, _grant) = self
                     .fids
                     .lock()
                     .remove(&fid)

@@ -62,6 +62,7 @@ pub struct Kernel {
     export_workers: Arc<Budget>,
     /// Export read-buffer bytes beyond each connection's own, shared by all connections.
     export_buffers: Arc<Budget>,
+    fids: Arc<Budget>,
     /// When the kernel started.
     pub booted: Instant,
 }
@@ -78,6 +79,7 @@ impl Kernel {
             threads: Budget::new("threads", limits.threads),
             export_workers: Budget::new("export workers", limits.export_workers),
             export_buffers: Budget::new("export buffers", limits.export_buffers),
+            fids: Budget::new("fids", limits.fids),
             limits,
             devices: RwLock::new(Vec::new()),
             procs: Mutex::new(BTreeMap::new()),
@@ -229,7 +231,8 @@ impl Kernel {
     /// The console device wrote `data` to the host terminal.
     pub fn note_console_output(&self, data: &[u8]) {
         if let Some(&last) = data.last() {
-            self.console_mid_line.store(last != b'\n', Ordering::Relaxed);
+            self.console_mid_line
+                .store(last != b'\n', Ordering::Relaxed);
         }
     }
 

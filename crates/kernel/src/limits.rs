@@ -15,7 +15,6 @@ use crate::Kernel;
 use crate::error::{Error, Result};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 /// The limits of one kernel. `Limits::default()` is what the binary uses.
 #[derive(Clone, Debug)]
@@ -31,6 +30,8 @@ pub struct Limits {
     /// Bytes of read buffers (replies being read or waiting to be written) shared by all
     /// export connections, beyond each connection's own small share.
     pub export_buffers: usize,
+    /// Fids of all export connections together (each costs about 640 bytes with its path).
+    pub fids: usize,
 }
 
 impl Default for Limits {
@@ -40,6 +41,7 @@ impl Default for Limits {
             threads: 2000,
             export_workers: 1024,
             export_buffers: 64 << 20,
+            fids: 128 << 10,
         }
     }
 }
@@ -47,9 +49,6 @@ impl Default for Limits {
 /// Stack of a process's thread. Pages are only used as touched; the shell bounds its own
 /// nesting so it never needs more (see `shell::sh`).
 pub const PROC_STACK: usize = 4 << 20;
-
-/// How long a caller may wait for a budget to free up before being told no.
-pub const NO_WAIT: Duration = Duration::ZERO;
 
 /// A counted resource with a maximum (a pool of slots).
 #[derive(Debug)]
@@ -158,6 +157,11 @@ impl Kernel {
     /// The read-buffer bytes all export connections share ([`Limits::export_buffers`]).
     pub fn export_buffers(&self) -> &Arc<Budget> {
         &self.export_buffers
+    }
+
+    /// The fids all export connections share ([`Limits::fids`]).
+    pub fn fids(&self) -> &Arc<Budget> {
+        &self.fids
     }
 }
 

@@ -811,3 +811,46 @@ fn kernel_with_limits(limits: kernel::Limits) -> (Arc<Kernel>, Ctx) {
     ctx.bind("#B", "/share/block", kernel::MREPL).unwrap();
     (kernel, ctx)
 }
+
+/// Fids are counted kernel-wide, across connections: past the budget a walk or attach gets
+/// "too many fids", and clunking gives the slots back (a fid flood from many connections
+/// cannot take the host's memory).
+#[test]
+fn issue_11_fids_of_all_connections_share_one_budget() {
+    let (kernel, ctx) = kernel_with_limits(kernel::Limits {
+        fids: 4,
+        ..kernel::Limits::default()
+    });
+    let first = Client::connect(&ctx);
+    first.start();
+    let second = Client::connect(&ctx);
+    second.start();
+    let walk = |client: &Client, tag: u16, newfid: u32| {
+        client.rpc(
+            tag,
+            Msg::Twalk {
+                fid: 0,
+                newfid,
+                wnames: vec!["hello".into()],
+            },
+        )
+    };
+    assert!(matches!(walk(&first, 2, 1), Msg::Rwalk { .. }));
+    assert!(matches!(walk(&second, 2, 1), Msg::Rwalk { .. }));
+    assert_eq!(kernel.fids().used(), 4);
+    assert_eq!(error_text(walk(&first, 3, 2)), "too many fids");
+    assert_eq!(error_text(walk(&second, 3, 2)), "too many fids");
+    assert!(matches!(first.rpc(4, Msg::Tclunk { fid: 1 }), Msg::Rclunk));
+    assert!(matches!(walk(&second, 5, 2), Msg::Rwalk { .. }));
+    drop(first);
+    drop(second);
+    eventually_zero(|| kernel.fids().used());
+}
+
+fn eventually_zero(count: impl Fn() -> usize) {
+    let started = std::time::Instant::now();
+    while count() != 0 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
