@@ -81,6 +81,27 @@ impl Terminal {
         self.wait_for_times(text, 1)
     }
 
+    /// Lines of the screen that are exactly `text`.
+    fn lines_equal(&self, text: &str) -> usize {
+        self.screen().lines().filter(|line| *line == text).count()
+    }
+
+    /// Waits until a line of the screen is exactly `text` (output, not a command echoed).
+    fn wait_for_line(&self, text: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.lines().any(|line| line == text) {
+                return screen;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "waited for the line {text:?}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Whether ember is still running in the pane.
     fn alive(&self) -> bool {
         let dead = self.tmux(&["list-panes", "-t", "0", "-F", "#{pane_dead}"]);
@@ -171,5 +192,100 @@ fn interrupt_ends_the_command_not_ember() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 12, finding 1: the interrupt key ends the whole command line, a loop or a `;`
+/// sequence, not just the command it reached, and the prompt comes back.
+#[test]
+fn interrupt_ends_loops_and_sequences() {
+    let dir = scratch("interrupt-loop");
+    let terminal = Terminal::start("interrupt-loop", &dir);
+    terminal.keys(&["while {} {sleep 1; echo tick}", "Enter"]);
+    terminal.wait_for_line("tick");
+    terminal.keys(&["C-c"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let ticks = terminal.lines_equal("tick");
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(
+        terminal.lines_equal("tick"),
+        ticks,
+        "the loop goes on:\n{}",
+        terminal.screen()
+    );
+    terminal.keys(&["sleep 3; echo after-the-sleep", "Enter"]);
+    std::thread::sleep(Duration::from_millis(500));
+    terminal.keys(&["C-c"]);
+    terminal.keys(&["echo prompt-is-back", "Enter"]);
+    terminal.wait_for_line("prompt-is-back");
+    std::thread::sleep(Duration::from_millis(3500));
+    assert_eq!(
+        terminal.lines_equal("after-the-sleep"),
+        0,
+        "the sequence went on:\n{}",
+        terminal.screen()
+    );
+    assert!(terminal.alive());
+    terminal.keys(&["C-d"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 12, finding 2: ten lines typed while a command runs all run, in order; after the
+/// interrupt ends a program reading the console, the next line typed is not swallowed.
+#[test]
+fn nothing_typed_is_lost() {
+    let dir = scratch("typeahead");
+    let terminal = Terminal::start("typeahead", &dir);
+    terminal.keys(&["sleep 2", "Enter"]);
+    for line in 1..=10 {
+        terminal.keys(&[&format!("echo typed-{line}-done"), "Enter"]);
+    }
+    let screen = terminal.wait_for_line("typed-10-done");
+    let outputs: Vec<usize> = screen
+        .lines()
+        .filter(|line| line.starts_with("typed-"))
+        .map(|line| {
+            line["typed-".len()..]
+                .trim_end_matches("-done")
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(outputs, (1..=10).collect::<Vec<_>>(), "{screen}");
+    // A console reader interrupted: the next line goes to the shell.
+    terminal.keys(&["read", "Enter"]);
+    std::thread::sleep(Duration::from_millis(500));
+    terminal.keys(&["C-c"]);
+    std::thread::sleep(Duration::from_millis(300));
+    terminal.keys(&["echo not-swallowed", "Enter"]);
+    terminal.wait_for_line("not-swallowed");
+    terminal.keys(&["C-d"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 12, findings 3 and 4: output without a final newline stays visible under the next
+/// prompt; Tab on an empty word inserts nothing; commands in /dis subdirectories complete.
+#[test]
+fn the_prompt_keeps_output_and_tab_is_harmless() {
+    let dir = scratch("prompt");
+    let terminal = Terminal::start("prompt", &dir);
+    terminal.keys(&["echo -n abc-no-newline", "Enter"]);
+    terminal.keys(&["echo next", "Enter"]);
+    let screen = terminal.wait_for_line("next");
+    assert!(
+        screen.lines().any(|line| line == "abc-no-newline"),
+        "{screen}"
+    );
+    terminal.keys(&["Tab", "Tab", "echo tabbed", "Enter"]);
+    terminal.wait_for_line("tabbed");
+    assert_eq!(
+        terminal.lines_equal("% echo tabbed"),
+        1,
+        "{}",
+        terminal.screen()
+    );
+    terminal.keys(&["auth/k", "Tab"]);
+    terminal.wait_for("% auth/keygen");
+    terminal.keys(&["C-u", "C-d"]);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -112,6 +112,9 @@ struct Fid {
     open: Option<Arc<Chan>>,
 }
 
+/// A fid, with its slot in the kernel-wide fid budget.
+type FidSlot = (Arc<Mutex<Fid>>, Grant);
+
 struct Request {
     intr: Arc<Interrupt>,
     flushed: AtomicBool,
@@ -141,8 +144,7 @@ struct Server {
     options: ExportOptions,
     transport: Arc<dyn Transport>,
     msize: AtomicU32,
-    /// Each fid with its slot in the kernel-wide fid budget.
-    fids: Mutex<HashMap<u32, (Arc<Mutex<Fid>>, Grant)>>,
+    fids: Mutex<HashMap<u32, FidSlot>>,
     inflight: Mutex<HashMap<u16, Arc<Request>>>,
     /// Serializes replies, so a flushed request's reply can never follow its Rflush.
     reply_lock: Mutex<()>,
