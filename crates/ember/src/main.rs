@@ -191,8 +191,21 @@ fn run(options: Options) -> Result<i32, String> {
     }
 }
 
-/// Waits, as emu does, until no process is left.
+/// Waits, as emu does, until no process is left. At a terminal it says so first, naming what
+/// it waits for (a background job, a listener), so end of file does not seem to hang.
 fn wait_for_the_rest(kernel: &Arc<Kernel>) {
+    let waiting: Vec<String> = kernel
+        .procs()
+        .iter()
+        .filter(|proc| !proc.is_daemon())
+        .map(|proc| format!("{} {}", proc.pid, proc.name()))
+        .collect();
+    if !waiting.is_empty() && nix::unistd::isatty(std::io::stdin()).unwrap_or(false) {
+        eprintln!(
+            "ember: waiting for {} to end (the interrupt key ends ember now)",
+            waiting.join(", ")
+        );
+    }
     kernel.wait_all();
 }
 

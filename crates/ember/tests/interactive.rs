@@ -289,3 +289,25 @@ fn the_prompt_keeps_output_and_tab_is_harmless() {
     terminal.keys(&["C-u", "C-d"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 12, finding 7: end of file with a background job still running says what ember
+/// waits for, and the interrupt key then ends ember.
+#[test]
+fn end_of_file_says_what_it_waits_for() {
+    let dir = scratch("eof-wait");
+    let terminal = Terminal::start("eof-wait", &dir);
+    terminal.keys(&["sleep 100 &", "Enter"]);
+    terminal.keys(&["C-d"]);
+    terminal.wait_for("sleep to end (the interrupt key ends ember now)");
+    assert!(terminal.alive());
+    terminal.keys(&["C-c"]);
+    let started = Instant::now();
+    while terminal.alive() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "ember did not end at the interrupt"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
