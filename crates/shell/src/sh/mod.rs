@@ -149,7 +149,15 @@ fn is_console(ctx: &Ctx) -> bool {
 /// Runs the script at `path` with `$0` its path and `$*` `args` (Inferno `runscript`). A
 /// script that cannot be opened is an error only if `report`.
 pub fn run_script_file(shell: &mut Shell, ctx: &Ctx, path: &str, args: List, report: bool) -> Run {
-    let source = match ctx.read_file(path, MAX_SCRIPT) {
+    let source = match ctx.read_file(path, MAX_SCRIPT + 1) {
+        // A script cut short could run half a command: refuse it whole.
+        Ok(bytes) if bytes.len() > MAX_SCRIPT => {
+            return Err(shell.fail(
+                ctx,
+                "script too long",
+                &format!("sh: {path}: script too long (more than {} MiB)", MAX_SCRIPT >> 20),
+            ));
+        }
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(error) if error.is_interrupt() => return Err(raise_kernel(error)),
         Err(error) => {
