@@ -56,6 +56,8 @@ pub struct Kernel {
     pub limits: Limits,
     /// Host threads in use, of every kind.
     threads: Arc<Budget>,
+    /// Callers' handshakes in progress on listeners.
+    handshakes: Arc<auth::Admissions>,
     /// When the kernel started.
     pub booted: Instant,
 }
@@ -70,6 +72,7 @@ impl Kernel {
     pub fn with_limits(eve: &str, sysname: &str, limits: Limits) -> Arc<Kernel> {
         Arc::new(Kernel {
             threads: Budget::new("threads", limits.threads),
+            handshakes: auth::Admissions::new(limits.handshakes),
             limits,
             devices: RwLock::new(Vec::new()),
             procs: Mutex::new(BTreeMap::new()),
@@ -80,6 +83,11 @@ impl Kernel {
             console_target: Mutex::new(None),
             booted: Instant::now(),
         })
+    }
+
+    /// The handshakes in progress on the kernel's listeners, and their budget.
+    pub fn handshakes(&self) -> &Arc<auth::Admissions> {
+        &self.handshakes
     }
 
     /// Adds a device to the table; a second device with the same letter is refused.

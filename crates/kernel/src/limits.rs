@@ -25,6 +25,9 @@ pub struct Limits {
     /// Host threads of every kind: processes, export workers, handshakes, listeners'
     /// acceptors and every other kernel thread.
     pub threads: usize,
+    /// Callers' handshakes in progress on all listeners together (`auth::Admissions`):
+    /// beyond it a newcomer takes the place of the oldest handshake of the busiest address.
+    pub handshakes: usize,
 }
 
 impl Default for Limits {
@@ -32,6 +35,7 @@ impl Default for Limits {
         Limits {
             procs: 1000,
             threads: 2000,
+            handshakes: 64,
         }
     }
 }
