@@ -237,6 +237,51 @@ fn finding5_ten_good_callers_at_once_and_an_eleventh() {
     );
 }
 
+/// Finding 7's last part (and 5's): the caller's name is set only in the environment of the
+/// block's process; the listener's, which the shell that started it shares, keeps its own
+/// `$user`, and the listener's own user is unchanged.
+#[test]
+fn finding7_the_callers_name_stays_in_the_blocks_environment() {
+    let (gateway_keys, glenda_keys) = make_keys();
+    let server = Ember::new("hl-env", "gateway");
+    install(&server, "gateway", &gateway_keys);
+    let port = free_port();
+    // The listener serves in the background, sharing this shell's environment group; once
+    // told, the shell prints what that group and /dev/user hold.
+    let script = format!(
+        "user=gateway
+         listen 'tcp!127.0.0.1!{port}' {{echo $user `{{cat /dev/user}} > /tmp/ran}}
+         read > /dev/null
+         echo env `{{cat /env/user}} user `{{cat /dev/user}}
+         kill listen > /dev/null"
+    );
+    let mut shell = server
+        .command(&script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until(
+        &format!("a listener on {port}"),
+        Duration::from_secs(10),
+        || announced(port),
+    );
+    let client = Ember::new("hl-env-client", "glenda");
+    install(&client, "glenda", &glenda_keys);
+    let (_, stderr, ok) =
+        run(&mut client.command(&format!("dial 'tcp!127.0.0.1!{port}' {{cat > /dev/null}}")));
+    assert!(ok, "{stderr}");
+    let ran = server.root().join("tmp/ran");
+    wait_until("the block to run", Duration::from_secs(10), || {
+        std::fs::read_to_string(&ran).is_ok_and(|text| text.ends_with('\n'))
+    });
+    assert_eq!(std::fs::read_to_string(&ran).unwrap(), "glenda glenda\n");
+    shell.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let (stdout, stderr, _) = finish(shell, Duration::from_secs(10));
+    assert_eq!(stdout, "env gateway user gateway\n", "{stderr}");
+}
+
 /// Finding 6: idle calls take every descriptor the listener's host process may have (it runs
 /// under `ulimit -n 256`); the listener keeps its port, says it is waiting, and serves again
 /// once they hang up.
