@@ -29,7 +29,7 @@ use kernel::{Chan, Ctx, Exit, Interrupt, Program, Rendez};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Most calls a listener holds at once between accepting them and running its block
 /// (handshakes in progress included); beyond it, new callers wait in the host's backlog.
@@ -116,8 +116,9 @@ fn status_of(outcome: Result<String, Raise>) -> Exit {
 /// its descriptors 0 and 1 (2 is the listener's), `$net` set to `dir`, and for a caller
 /// authenticated as `peer` its user and `$user` the peer's; its environment is a copy, so
 /// neither the caller's name nor anything the block sets reaches the listener or the next
-/// call. Fails without running anything when no process can be had; if the listener is
-/// killed or interrupted while waiting, the block's process is killed too.
+/// call. The block's outcome, or an error when no process could be had (nothing ran, and the
+/// call is dropped). If the listener is killed or interrupted while waiting, the block's
+/// process is killed too.
 fn run_call(
     ctx: &Ctx,
     shell: &Shell,
@@ -125,36 +126,33 @@ fn run_call(
     data: Arc<Chan>,
     dir: &str,
     peer: Option<&str>,
-) -> Exit {
+) -> kernel::Result<Exit> {
     let fds = ctx.fds_keeping(&[2]);
     for fd in [0, 1] {
-        fds.install_at(fd, data.clone())
-            .map_err(|e| e.to_string())?;
+        fds.install_at(fd, data.clone())?;
     }
     drop(data);
     let mut child = shell.child();
     child.keep_fds = vec![0, 1, 2];
     let (block, dir, peer) = (block.clone(), dir.to_string(), peer.map(str::to_string));
-    let running = ctx
-        .spawn("sh", fds, move |ctx| {
-            ctx.pctl(kernel::proc::FORKENV, &[])
-                .map_err(|e| e.to_string())?;
-            if let Some(peer) = &peer {
-                ctx.proc.set_user(peer);
-            }
-            child.set("net", vec![Value::word(&dir)]);
-            child.set("user", peer.iter().map(Value::word).collect());
-            status_of(child.run_list(ctx, vec![block], false))
-        })
-        .map_err(|error| format!("cannot run the block: {error}"))?;
-    match running.wait_exit(ctx) {
+    let running = ctx.spawn("sh", fds, move |ctx| {
+        ctx.pctl(kernel::proc::FORKENV, &[])
+            .map_err(|e| e.to_string())?;
+        if let Some(peer) = &peer {
+            ctx.proc.set_user(peer);
+        }
+        child.set("net", vec![Value::word(&dir)]);
+        child.set("user", peer.iter().map(Value::word).collect());
+        status_of(child.run_list(ctx, vec![block], false))
+    })?;
+    Ok(match running.wait_exit(ctx) {
         Ok(status) if status.is_empty() => Ok(()),
         Ok(status) => Err(status),
         Err(error) => {
             running.kill();
             Err(error.to_string())
         }
-    }
+    })
 }
 
 /// The block argument of `listen` and `dial`, parsed once.
@@ -384,6 +382,7 @@ fn serve_calls(
     if let Err(error) = started {
         return fail(ctx, argv, format!("cannot start: {error}"));
     }
+    let mut dropped = Dropped::default();
     loop {
         let ready = {
             let mut state = calls.state.lock();
@@ -406,16 +405,70 @@ fn serve_calls(
             Ready::Ended(reason) => return fail(ctx, argv, reason),
         };
         calls.done();
-        let outcome = run_call(ctx, &shell, &block, data, &call.dir, peer.as_deref());
-        match outcome {
-            Ok(()) => {}
-            // The listener itself was killed while its block ran.
-            Err(_) if ctx.intr.is_killed() => return Err(kernel::Error::Killed.to_string()),
-            Err(status) if status.starts_with("cannot run the block") => {
-                warn(ctx, argv, format!("call from {remote}: {status}"));
+        match run_call(ctx, &shell, &block, data, &call.dir, peer.as_deref()) {
+            Err(error) => dropped.note(ctx, argv, &remote, &error),
+            Ok(outcome) => {
+                dropped.report(ctx, argv);
+                match outcome {
+                    // The listener itself was killed while its block ran.
+                    Err(_) if ctx.intr.is_killed() => {
+                        return Err(kernel::Error::Killed.to_string());
+                    }
+                    Err(status) if verbose => warn(ctx, argv, format!("{}: {status}", call.dir)),
+                    _ => {}
+                }
             }
-            Err(status) if verbose => warn(ctx, argv, format!("{}: {status}", call.dir)),
-            Err(_) => {}
+        }
+    }
+}
+
+/// How often a listener reports calls it dropped for want of processes or threads.
+const REPORT_EVERY: Duration = Duration::from_secs(1);
+
+/// Calls dropped because their block could not be started (out of processes or threads),
+/// reported at most once every [`REPORT_EVERY`], so running out does not flood the log.
+#[derive(Default)]
+struct Dropped {
+    unreported: usize,
+    last_report: Option<Instant>,
+}
+
+impl Dropped {
+    fn due(&self) -> bool {
+        self.last_report
+            .is_none_or(|reported| reported.elapsed() >= REPORT_EVERY)
+    }
+
+    fn note(&mut self, ctx: &Ctx, argv: &[String], remote: &str, error: &kernel::Error) {
+        self.unreported += 1;
+        if self.due() {
+            let others = match self.unreported - 1 {
+                0 => String::new(),
+                count => format!(" ({count} more calls dropped)"),
+            };
+            warn(
+                ctx,
+                argv,
+                format!("call from {remote}: cannot run the block: {error}{others}"),
+            );
+            self.unreported = 0;
+            self.last_report = Some(Instant::now());
+        }
+    }
+
+    /// Reports the calls not yet reported, if it is time.
+    fn report(&mut self, ctx: &Ctx, argv: &[String]) {
+        if self.unreported > 0 && self.due() {
+            warn(
+                ctx,
+                argv,
+                format!(
+                    "{} more calls dropped for want of resources",
+                    self.unreported
+                ),
+            );
+            self.unreported = 0;
+            self.last_report = Some(Instant::now());
         }
     }
 }
