@@ -419,3 +419,100 @@ fn measure_a_good_caller_behind_stalled_handshakes() {
          handshakes: median {behind:?} (worst {behind_worst:?}); {RUNS} runs each"
     );
 }
+
+/// A call from `source` (a loopback address: all of 127/8 is this machine) that sends the
+/// start of a handshake and waits.
+fn stalled_from(source: [u8; 4], port: u16) -> Option<TcpStream> {
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, socket};
+    use std::os::fd::AsRawFd;
+    let fd = socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .ok()?;
+    let [a, b, c, d] = source;
+    bind(fd.as_raw_fd(), &SockaddrIn::new(a, b, c, d, 0)).ok()?;
+    connect(fd.as_raw_fd(), &SockaddrIn::new(127, 0, 0, 1, port)).ok()?;
+    let mut stream = TcpStream::from(fd);
+    let mut partial = b"ember-auth 1\n".to_vec();
+    partial.extend_from_slice(&[0, 32, 1, 2, 3, 4]);
+    stream.write_all(&partial).ok()?;
+    Some(stream)
+}
+
+/// What a flood does: one thread opening stalled calls from `source` as fast as it can
+/// (keeping the newest 500 open) while good callers from 127.0.0.1 come one after another.
+/// Prints the flood's rate, and the good callers' times and failures.
+fn measure_during_flood(source: [u8; 4], label: &str) {
+    const RUNS: usize = 7;
+    let (gateway_keys, glenda_keys) = make_keys();
+    let listener = Listener::start(
+        "hl-flood",
+        Some(&gateway_keys),
+        "",
+        "{export /tmp/share &}",
+        None,
+    );
+    let client = Ember::new("hl-flood-client", "glenda");
+    install(&client, "glenda", &glenda_keys);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (port, stopped) = (listener.port, stop.clone());
+    let flood = std::thread::spawn(move || {
+        let mut open = std::collections::VecDeque::new();
+        let mut opened = 0usize;
+        while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Some(stream) = stalled_from(source, port) {
+                opened += 1;
+                open.push_back(stream);
+                if open.len() > 500 {
+                    open.pop_front();
+                }
+            }
+        }
+        opened
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let started = Instant::now();
+    let mut times = Vec::new();
+    let mut failures = Vec::new();
+    for _ in 0..RUNS {
+        let begun = Instant::now();
+        let (stdout, stderr, ok) =
+            finish(mount_and_read(&client, port, ""), Duration::from_secs(30));
+        if ok && stdout == format!("{SECRET}\n") {
+            times.push(begun.elapsed());
+        } else {
+            failures.push(stderr.trim().to_string());
+        }
+    }
+    let elapsed = started.elapsed() + Duration::from_secs(1);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let opened = flood.join().unwrap();
+    times.sort();
+    println!(
+        "flood from {label}: {:.0} stalled calls/s; good callers served {} of {RUNS}, median {:?} \
+         (worst {:?}); failures: {failures:?}",
+        opened as f64 / elapsed.as_secs_f64(),
+        times.len(),
+        times.get(times.len() / 2),
+        times.last()
+    );
+}
+
+/// A flood of stalled callers from another address than the good caller's: they only ever
+/// take each other's places.
+#[test]
+#[ignore]
+fn measure_a_good_caller_during_a_flood_from_another_address() {
+    measure_during_flood([127, 0, 0, 2], "another address");
+}
+
+/// A flood from the good caller's own address: a good caller is dropped if 64 stalled calls
+/// come in while its handshake runs.
+#[test]
+#[ignore]
+fn measure_a_good_caller_during_a_flood_from_its_own_address() {
+    measure_during_flood([127, 0, 0, 1], "the good caller's own address");
+}
