@@ -63,6 +63,8 @@ pub struct Kernel {
     /// Export read-buffer bytes beyond each connection's own, shared by all connections.
     export_buffers: Arc<Budget>,
     fids: Arc<Budget>,
+    /// Callers' handshakes in progress on listeners.
+    handshakes: Arc<auth::Admissions>,
     /// When the kernel started.
     pub booted: Instant,
 }
@@ -80,6 +82,7 @@ impl Kernel {
             export_workers: Budget::new("export workers", limits.export_workers),
             export_buffers: Budget::new("export buffers", limits.export_buffers),
             fids: Budget::new("fids", limits.fids),
+            handshakes: auth::Admissions::new(limits.handshakes),
             limits,
             devices: RwLock::new(Vec::new()),
             procs: Mutex::new(BTreeMap::new()),
@@ -91,6 +94,11 @@ impl Kernel {
             console_mid_line: std::sync::atomic::AtomicBool::new(false),
             booted: Instant::now(),
         })
+    }
+
+    /// The handshakes in progress on the kernel's listeners, and their budget.
+    pub fn handshakes(&self) -> &Arc<auth::Admissions> {
+        &self.handshakes
     }
 
     /// Adds a device to the table; a second device with the same letter is refused.

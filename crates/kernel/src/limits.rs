@@ -32,6 +32,9 @@ pub struct Limits {
     pub export_buffers: usize,
     /// Fids of all export connections together (each costs about 640 bytes with its path).
     pub fids: usize,
+    /// Callers' handshakes in progress on all listeners together (`auth::Admissions`):
+    /// beyond it a newcomer takes the place of the oldest handshake of the busiest address.
+    pub handshakes: usize,
 }
 
 impl Default for Limits {
@@ -42,6 +45,7 @@ impl Default for Limits {
             export_workers: 1024,
             export_buffers: 64 << 20,
             fids: 128 << 10,
+            handshakes: 64,
         }
     }
 }

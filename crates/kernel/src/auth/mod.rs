@@ -22,11 +22,14 @@
 //!
 //! Invariants: a connection is handed over only after both verdicts are "ok"; the listener's
 //! command never sees a connection that failed; every wait is bounded by
-//! [`HANDSHAKE_TIMEOUT`] and by the caller's interrupts.
+//! [`HANDSHAKE_TIMEOUT`] and by the caller's interrupts; a listener's handshakes in progress
+//! are bounded kernel-wide ([`Admissions`]), and a newcomer never waits behind stalled ones.
 
+mod admission;
 mod keys;
 mod secure;
 
+pub use admission::{Admission, Admissions, no_free_handshakes};
 pub use keys::{Certificate, Keyring, SignerKey, check_name, parse_expiry};
 pub use secure::{Ssl, wrap};
 
@@ -36,6 +39,7 @@ use crate::proc::{Ctx, Interrupt};
 use crate::transport::{ChanTransport, Transport, read_exact};
 use snow::StatelessTransportState;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The Noise protocol, the only one spoken.
@@ -134,27 +138,51 @@ pub fn load_keyring(ctx: &Ctx, keyfile: Option<&str>) -> Result<(String, Keyring
 /// Runs the handshake on connection `raw` as `role`, within [`HANDSHAKE_TIMEOUT`]; an interrupt
 /// or kill of `ctx` ends it too. On success the connection is ready for [`wrap`].
 pub fn handshake(ctx: &Ctx, raw: &Arc<Chan>, role: Role, keyring: &Keyring) -> Result<Session> {
-    let intr = Interrupt::new();
+    run_handshake(ctx, raw, role, keyring, None)
+}
+
+/// The listener's side of the handshake with a caller, holding `admission` (a place among
+/// the kernel's handshakes in progress, [`Admissions`]): as [`handshake`], and ended at once
+/// when a newer caller takes the place.
+pub fn admitted_handshake(
+    ctx: &Ctx,
+    raw: &Arc<Chan>,
+    keyring: &Keyring,
+    admission: &Admission,
+) -> Result<Session> {
+    run_handshake(ctx, raw, Role::Listener, keyring, Some(admission))
+}
+
+fn run_handshake(
+    ctx: &Ctx,
+    raw: &Arc<Chan>,
+    role: Role,
+    keyring: &Keyring,
+    admission: Option<&Admission>,
+) -> Result<Session> {
+    let intr = admission.map_or_else(Interrupt::new, Admission::interrupt);
     let transport = ChanTransport::new(ctx.with_interrupt(intr.clone()), raw.clone(), raw.clone());
     let (done, finished) = crossbeam_channel::bounded::<()>(0);
     let parent = ctx.intr.clone();
-    let watchdog = std::thread::Builder::new()
-        .name("auth-watchdog".into())
-        .stack_size(64 << 10)
-        .spawn(move || {
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let expired = timed_out.clone();
+    // The watchdog ends the handshake at its time limit or when the caller is interrupted.
+    ctx.kernel()
+        .spawn_thread("auth-watchdog", 64 << 10, move || {
             let deadline = Instant::now() + HANDSHAKE_TIMEOUT;
             loop {
                 match finished.recv_timeout(Duration::from_millis(100)) {
                     Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
-                    _ => return false,
+                    _ => return,
                 }
                 if parent.pending() {
                     intr.kill();
-                    return false;
+                    return;
                 }
                 if Instant::now() >= deadline {
+                    expired.store(true, Ordering::SeqCst);
                     intr.kill();
-                    return true;
+                    return;
                 }
             }
         })
@@ -164,9 +192,12 @@ pub fn handshake(ctx: &Ctx, raw: &Arc<Chan>, role: Role, keyring: &Keyring) -> R
         Role::Listener => listener(&transport, keyring, now()),
     };
     drop(done);
-    let timed_out = watchdog.join().unwrap_or(false);
     match result {
-        Err(_) if timed_out => Err(failed("the handshake timed out")),
+        Err(_) if timed_out.load(Ordering::SeqCst) => Err(failed("the handshake timed out")),
+        Err(_) if admission.is_some_and(Admission::was_dropped) => Err(failed(format!(
+            "the handshake was dropped for a newer caller ({} handshakes in progress)",
+            ctx.kernel().handshakes().max()
+        ))),
         Err(error) if ctx.intr.pending() => {
             ctx.check()?;
             Err(error)

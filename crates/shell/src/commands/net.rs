@@ -3,16 +3,21 @@
 //! (`kernel::dial`), so a process that has bound another machine's `/net` listens and dials
 //! from there.
 //!
-//! A call runs the command block in the listener's (or dialler's) own shell, with the
-//! connection on descriptors 0 and 1 and `$net` naming the conversation directory, as
-//! Inferno does; the block runs to completion before the next call is taken, so servers write
-//! `{export /net &}`.
+//! A call runs the command block with the connection on descriptors 0 and 1 and `$net` naming
+//! the conversation directory, as Inferno does: a dialler's in its own shell, a listener's in
+//! a new process for each call, which the listener waits for before taking the next call, so
+//! servers write `{export /net &}`.
 //!
 //! Connections are authenticated and encrypted (`kernel::auth`) unless `-A` is given: the
 //! caller's keyring is `-k keyfile` or `/usr/$user/keyring/default`. A listener accepts calls
-//! in one thread and runs each handshake in its own, so a caller that stalls holds up nobody;
-//! the block runs only for a caller whose handshake succeeded, with `$user` and the process's
-//! user set to the caller's certified name for its duration.
+//! in one thread and runs each handshake in its own, within the kernel's budget of handshakes
+//! (`kernel::auth::Admissions`), so callers that stall hold up nobody. The block runs only for
+//! a caller whose handshake succeeded, in a process of its own whose user, `$user` and `$net`
+//! are the caller's and whose environment is a copy: the listener keeps its own identity.
+//!
+//! A listener survives running out of anything (conversations, host descriptors, threads,
+//! processes): a call it cannot serve is dropped, accepting pauses briefly when it fails, and
+//! only the end of its announcement ends it.
 
 use super::{Opts, fail, parse_or_usage, usage_error, warn};
 use crate::sh::context::Shell;
@@ -24,10 +29,17 @@ use kernel::{Chan, Ctx, Exit, Interrupt, Program, Rendez};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Most calls a listener holds at once between accepting them and running its block
 /// (handshakes in progress included); beyond it, new callers wait in the host's backlog.
 const MAX_PENDING: usize = 256;
+
+/// The first pause of a listener that cannot accept calls (no free conversations, sockets or
+/// descriptors); each failure in a row doubles it, up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(10);
+/// The longest pause between two tries to accept a call.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 /// The keyring a command's `-A` and `-k` choose: None with `-A`.
 pub fn keyring_of(ctx: &Ctx, opts: &Opts) -> Result<Option<Keyring>, String> {
@@ -62,26 +74,13 @@ fn loopback(addr: &str) -> bool {
 }
 
 /// Runs `block` in `shell` with `data` as descriptors 0 and 1 and `$net` set to `dir`, then
-/// puts the descriptors back.
+/// puts the descriptors back (a dialler's call, in the dialler's own process).
 fn run_on_connection(
     shell: &mut Shell,
     ctx: &Ctx,
     block: &Value,
     data: Arc<Chan>,
     dir: &str,
-) -> Exit {
-    run_as(shell, ctx, block, data, dir, None)
-}
-
-/// [`run_on_connection`] for a caller authenticated as `peer`: `$user` and the process's
-/// user are the peer's while the block runs.
-fn run_as(
-    shell: &mut Shell,
-    ctx: &Ctx,
-    block: &Value,
-    data: Arc<Chan>,
-    dir: &str,
-    peer: Option<&str>,
 ) -> Exit {
     let fds = ctx.fds();
     let saved = [fds.get(0).ok(), fds.get(1).ok()];
@@ -90,16 +89,7 @@ fn run_as(
             .map_err(|e| e.to_string())?;
     }
     shell.set("net", vec![Value::word(dir)]);
-    let own_user = ctx.user();
-    match peer {
-        Some(peer) => {
-            shell.set("user", vec![Value::word(peer)]);
-            ctx.proc.set_user(peer);
-        }
-        None => shell.set("user", Vec::new()),
-    }
     let outcome = shell.run_list(ctx, vec![block.clone()], false);
-    ctx.proc.set_user(&own_user);
     for (fd, chan) in [0, 1].into_iter().zip(saved) {
         match chan {
             Some(chan) => {
@@ -110,11 +100,59 @@ fn run_as(
             }
         }
     }
+    status_of(outcome)
+}
+
+/// A block's outcome as a program's.
+fn status_of(outcome: Result<String, Raise>) -> Exit {
     match outcome {
         Ok(status) if status.is_empty() => Ok(()),
         Ok(status) => Err(status),
         Err(Raise::Exception(name) | Raise::Exit(name)) => Err(name),
     }
+}
+
+/// Runs a listener's block for one call in a new process and waits for it: the connection on
+/// its descriptors 0 and 1 (2 is the listener's), `$net` set to `dir`, and for a caller
+/// authenticated as `peer` its user and `$user` the peer's; its environment is a copy, so
+/// neither the caller's name nor anything the block sets reaches the listener or the next
+/// call. The block's outcome, or an error when no process could be had (nothing ran, and the
+/// call is dropped). If the listener is killed or interrupted while waiting, the block's
+/// process is killed too.
+fn run_call(
+    ctx: &Ctx,
+    shell: &Shell,
+    block: &Value,
+    data: Arc<Chan>,
+    dir: &str,
+    peer: Option<&str>,
+) -> kernel::Result<Exit> {
+    let fds = ctx.fds_keeping(&[2]);
+    for fd in [0, 1] {
+        fds.install_at(fd, data.clone())?;
+    }
+    drop(data);
+    let mut child = shell.child();
+    child.keep_fds = vec![0, 1, 2];
+    let (block, dir, peer) = (block.clone(), dir.to_string(), peer.map(str::to_string));
+    let running = ctx.spawn("sh", fds, move |ctx| {
+        ctx.pctl(kernel::proc::FORKENV, &[])
+            .map_err(|e| e.to_string())?;
+        if let Some(peer) = &peer {
+            ctx.proc.set_user(peer);
+        }
+        child.set("net", vec![Value::word(&dir)]);
+        child.set("user", peer.iter().map(Value::word).collect());
+        status_of(child.run_list(ctx, vec![block], false))
+    })?;
+    Ok(match running.wait_exit(ctx) {
+        Ok(status) if status.is_empty() => Ok(()),
+        Ok(status) => Err(status),
+        Err(error) => {
+            running.kill();
+            Err(error.to_string())
+        }
+    })
 }
 
 /// The block argument of `listen` and `dial`, parsed once.
@@ -133,6 +171,7 @@ enum Ready {
     Call {
         call: Connection,
         data: Arc<Chan>,
+        remote: String,
         peer: Option<String>,
     },
     Ended(String),
@@ -176,8 +215,24 @@ impl Drop for StopOnDrop {
     }
 }
 
+/// Whether a failure to accept a call means the announcement itself is gone (hung up, or its
+/// conversation no longer exists), so waiting for calls is pointless.
+fn announcement_lost(error: &kernel::Error) -> bool {
+    matches!(
+        error.root(),
+        kernel::Error::Hungup | kernel::Error::NotExist
+    ) || error.text().contains("not announced")
+}
+
+/// The caller's address without its port (`10.0.0.5!40312` gives `10.0.0.5`).
+fn host_of(remote: &str) -> &str {
+    remote.rsplit_once('!').map_or(remote, |(host, _)| host)
+}
+
 /// Accepts calls on `announced` until killed, handing each to the listener through `calls`,
-/// after a handshake when there is a keyring.
+/// after a handshake when there is a keyring. A call that cannot be accepted (no free
+/// conversations, sockets or descriptors) makes it pause, from [`FIRST_BACKOFF`] doubling up
+/// to [`MAX_BACKOFF`], and try again; only the loss of the announcement ends it.
 fn accept_calls(
     ctx: Ctx,
     argv: Vec<String>,
@@ -186,6 +241,7 @@ fn accept_calls(
     calls: Arc<Calls>,
     verbose: bool,
 ) {
+    let mut backoff: Option<Duration> = None;
     loop {
         {
             let mut state = calls.state.lock();
@@ -195,21 +251,48 @@ fn accept_calls(
                 }
             }
         }
-        let mut call = match dial::listen(&ctx, &announced) {
-            Ok(call) => call,
+        let accepted = dial::listen(&ctx, &announced).and_then(|mut call| {
+            let data = dial::accept(&ctx, &mut call)?;
+            Ok((call, data))
+        });
+        let (call, data) = match accepted {
+            Ok(accepted) => {
+                if backoff.take().is_some() {
+                    warn(
+                        &ctx,
+                        &argv,
+                        format!("accepting calls on {} again", announced.dir),
+                    );
+                }
+                accepted
+            }
             Err(_) if ctx.intr.is_killed() => return,
-            Err(error) => {
+            Err(error) if announcement_lost(&error) => {
                 calls.push(Ready::Ended(format!(
                     "listen on {}: {error}",
                     announced.dir
                 )));
                 return;
             }
-        };
-        let data = match dial::accept(&ctx, &mut call) {
-            Ok(data) => data,
             Err(error) => {
-                warn(&ctx, &argv, format!("accept {}: {error}", call.dir));
+                let pause = match backoff {
+                    None => {
+                        warn(
+                            &ctx,
+                            &argv,
+                            format!(
+                                "cannot accept calls on {}: {error} (trying again)",
+                                announced.dir
+                            ),
+                        );
+                        FIRST_BACKOFF
+                    }
+                    Some(pause) => (pause * 2).min(MAX_BACKOFF),
+                };
+                backoff = Some(pause);
+                if ctx.sleep_for(pause).is_err() {
+                    return;
+                }
                 continue;
             }
         };
@@ -218,40 +301,52 @@ fn accept_calls(
         if verbose {
             warn(&ctx, &argv, format!("call from {remote} on {}", call.dir));
         }
-        calls.state.lock().pending += 1;
         let Some(keyring) = keyring.clone() else {
+            calls.state.lock().pending += 1;
             calls.push(Ready::Call {
                 call,
                 data,
+                remote,
                 peer: None,
             });
             continue;
         };
+        // A place among the handshakes in progress: a newcomer never waits behind stalled
+        // callers, it takes the place of the oldest one (see `auth::Admissions`).
+        let admission = match ctx.kernel().handshakes().admit(host_of(&remote)) {
+            Ok(admission) => admission,
+            Err(error) => {
+                warn(&ctx, &argv, format!("call from {remote}: {error}"));
+                continue;
+            }
+        };
+        calls.state.lock().pending += 1;
         let (hctx, hargv, hcalls) = (ctx.clone(), argv.clone(), calls.clone());
-        let started = std::thread::Builder::new()
-            .name("auth".into())
-            .stack_size(256 << 10)
-            .spawn(
-                move || match auth::handshake(&hctx, &data, Role::Listener, &keyring) {
-                    Ok(session) => {
-                        let peer = session.peer_name().to_string();
-                        if verbose {
-                            warn(&hctx, &hargv, format!("{remote} is {peer}"));
-                        }
-                        hcalls.push(Ready::Call {
-                            call,
-                            data: auth::wrap(data, session),
-                            peer: Some(peer),
-                        });
+        let hremote = remote.clone();
+        let started = ctx.kernel().spawn_thread("auth", 256 << 10, move || {
+            let outcome = auth::admitted_handshake(&hctx, &data, &keyring, &admission);
+            drop(admission);
+            match outcome {
+                Ok(session) => {
+                    let peer = session.peer_name().to_string();
+                    if verbose {
+                        warn(&hctx, &hargv, format!("{hremote} is {peer}"));
                     }
-                    Err(error) => {
-                        warn(&hctx, &hargv, format!("call from {remote}: {error}"));
-                        hcalls.done();
-                    }
-                },
-            );
+                    hcalls.push(Ready::Call {
+                        call,
+                        data: auth::wrap(data, session),
+                        remote: hremote,
+                        peer: Some(peer),
+                    });
+                }
+                Err(error) => {
+                    warn(&hctx, &hargv, format!("call from {hremote}: {error}"));
+                    hcalls.done();
+                }
+            }
+        });
         if let Err(error) = started {
-            warn(&ctx, &argv, format!("cannot authenticate a call: {error}"));
+            warn(&ctx, &argv, format!("call from {remote}: {error}"));
             calls.done();
         }
     }
@@ -265,7 +360,7 @@ fn serve_calls(
     keyring: Option<Keyring>,
     verbose: bool,
 ) -> Exit {
-    let mut shell = Shell::new(ctx);
+    let shell = Shell::new(ctx);
     let block = match block_argument(ctx, &shell, &block_text) {
         Ok(block) => block,
         Err(reason) => return fail(ctx, argv, reason),
@@ -274,20 +369,20 @@ fn serve_calls(
     let stop = StopOnDrop(Interrupt::new());
     let acceptor = ctx.with_interrupt(stop.0.clone());
     let (acceptor_argv, acceptor_calls) = (argv.to_vec(), calls.clone());
-    std::thread::Builder::new()
-        .name("listen".into())
-        .stack_size(256 << 10)
-        .spawn(move || {
-            accept_calls(
-                acceptor,
-                acceptor_argv,
-                announced,
-                keyring.map(Arc::new),
-                acceptor_calls,
-                verbose,
-            );
-        })
-        .map_err(|error| error.to_string())?;
+    let started = ctx.kernel().spawn_thread("listen", 256 << 10, move || {
+        accept_calls(
+            acceptor,
+            acceptor_argv,
+            announced,
+            keyring.map(Arc::new),
+            acceptor_calls,
+            verbose,
+        );
+    });
+    if let Err(error) = started {
+        return fail(ctx, argv, format!("cannot start: {error}"));
+    }
+    let mut dropped = Dropped::default();
     loop {
         let ready = {
             let mut state = calls.state.lock();
@@ -300,16 +395,80 @@ fn serve_calls(
                 }
             }
         };
-        let (call, data, peer) = match ready {
-            Ready::Call { call, data, peer } => (call, data, peer),
+        let (call, data, remote, peer) = match ready {
+            Ready::Call {
+                call,
+                data,
+                remote,
+                peer,
+            } => (call, data, remote, peer),
             Ready::Ended(reason) => return fail(ctx, argv, reason),
         };
         calls.done();
-        let outcome = run_as(&mut shell, ctx, &block, data, &call.dir, peer.as_deref());
-        if let Err(status) = outcome
-            && verbose
-        {
-            warn(ctx, argv, format!("{}: {status}", call.dir));
+        match run_call(ctx, &shell, &block, data, &call.dir, peer.as_deref()) {
+            Err(error) => dropped.note(ctx, argv, &remote, &error),
+            Ok(outcome) => {
+                dropped.report(ctx, argv);
+                match outcome {
+                    // The listener itself was killed while its block ran.
+                    Err(_) if ctx.intr.is_killed() => {
+                        return Err(kernel::Error::Killed.to_string());
+                    }
+                    Err(status) if verbose => warn(ctx, argv, format!("{}: {status}", call.dir)),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// How often a listener reports calls it dropped for want of processes or threads.
+const REPORT_EVERY: Duration = Duration::from_secs(1);
+
+/// Calls dropped because their block could not be started (out of processes or threads),
+/// reported at most once every [`REPORT_EVERY`], so running out does not flood the log.
+#[derive(Default)]
+struct Dropped {
+    unreported: usize,
+    last_report: Option<Instant>,
+}
+
+impl Dropped {
+    fn due(&self) -> bool {
+        self.last_report
+            .is_none_or(|reported| reported.elapsed() >= REPORT_EVERY)
+    }
+
+    fn note(&mut self, ctx: &Ctx, argv: &[String], remote: &str, error: &kernel::Error) {
+        self.unreported += 1;
+        if self.due() {
+            let others = match self.unreported - 1 {
+                0 => String::new(),
+                count => format!(" ({count} more calls dropped)"),
+            };
+            warn(
+                ctx,
+                argv,
+                format!("call from {remote}: cannot run the block: {error}{others}"),
+            );
+            self.unreported = 0;
+            self.last_report = Some(Instant::now());
+        }
+    }
+
+    /// Reports the calls not yet reported, if it is time.
+    fn report(&mut self, ctx: &Ctx, argv: &[String]) {
+        if self.unreported > 0 && self.due() {
+            warn(
+                ctx,
+                argv,
+                format!(
+                    "{} more calls dropped for want of resources",
+                    self.unreported
+                ),
+            );
+            self.unreported = 0;
+            self.last_report = Some(Instant::now());
         }
     }
 }
