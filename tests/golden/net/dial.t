@@ -20,11 +20,14 @@ dial -A 'tcp!127.0.0.1!'^$port {echo hi; read > /dev/null; echo $net >[1=2]; ~ `
 echo status $status
 dial -A 'tcp!127.0.0.1!'^$port {echo hi; ~ `{read} hello}
 echo status $status
+# The call's $net was the block's alone: the shell that ran dial never sees it.
+cat /env/net >[2] /dev/null || echo no net left behind
 kill listen > /dev/null
 -- stdout --
 status cannot dial tcp!127.0.0.1!1: connection refused
 status
 status no match
+no net left behind
 -- stderr --
 usage: dial [-A] [-k keyfile] addr {command}
 usage: dial [-A] [-k keyfile] addr {command}

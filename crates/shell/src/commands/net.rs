@@ -537,6 +537,9 @@ pub fn dial_command(ctx: &Ctx, argv: &[String]) -> Exit {
         Ok(keyring) => keyring,
         Err(reason) => return fail(ctx, argv, reason),
     };
+    // `$net` is this call's: the block sees it, the environment the caller shares does not.
+    ctx.pctl(kernel::proc::FORKENV, &[])
+        .map_err(|error| error.to_string())?;
     let mut shell = Shell::new(ctx);
     let block = match block_argument(ctx, &shell, block) {
         Ok(block) => block,
