@@ -190,9 +190,11 @@ pub mod memory {
         ///
         /// Each direction is closed under its own lock, released before the other is taken:
         /// the two ends take the same two locks, so holding one while taking the other
-        /// deadlocks when both ends hang up at once.
+        /// deadlocks when both ends hang up at once. The incoming direction is closed first,
+        /// so a peer that answers our end of file (a server ending its requests) finds us
+        /// gone, and a reader here sees the hang-up rather than that answer.
         pub fn hang_up(&self) {
-            for direction in [&self.outgoing, &self.incoming] {
+            for direction in [&self.incoming, &self.outgoing] {
                 direction.queue.lock().closed = true;
                 direction.ready.wakeup();
             }
