@@ -1,7 +1,7 @@
 //! A whole 9P session against `export`: arbitrary bytes are the client's side of the
 //! connection to a server exporting an in-memory tree. The server may answer anything, or
-//! hang up on a stream it cannot frame, but it must not panic, and it must finish once the
-//! client's side ends.
+//! hang up on a stream it cannot frame, but it must not panic, and it must finish, threads and
+//! all, once the client's side ends.
 
 #![no_main]
 
@@ -12,7 +12,13 @@ use kernel::{Ctx, Kernel};
 use libfuzzer_sys::fuzz_target;
 use std::sync::Arc;
 
+/// Threads of this process now.
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |tasks| tasks.count())
+}
+
 fuzz_target!(|data: &[u8]| {
+    let before = threads();
     let kernel = Kernel::new("fuzz", "fuzz");
     let fs = MemFs::new('T');
     kernel.register(fs.clone()).unwrap();
@@ -31,6 +37,18 @@ fuzz_target!(|data: &[u8]| {
     let _ = client.write(data);
     client.hang_up();
     handle.join().expect("the server must not panic");
+    // serve returns once its workers have counted themselves out; each then still has to
+    // leave its thread. Wait for that, so the leak checker does not take a thread on its
+    // way out for a leak, and so a worker that never ends is found.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while threads() > before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "export left {} threads running",
+            threads() - before
+        );
+        std::thread::sleep(std::time::Duration::from_micros(100));
+    }
     // The process leaves the kernel's table, so nothing keeps the kernel alive.
     ctx.proc.finish(String::new());
 });

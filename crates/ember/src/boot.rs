@@ -69,7 +69,6 @@ const BOOT_BINDS: [BootBind; 14] = [
 pub fn first_process(
     kernel: &Arc<Kernel>,
     user: &str,
-    root: &Path,
     args: &[String],
     verbose: bool,
 ) -> Result<Arc<Proc>> {
@@ -101,14 +100,13 @@ pub fn first_process(
     if let Some(home) = &home {
         env.set("home", home.as_bytes())?;
     }
-    let host_dir = std::env::current_dir()
-        .map(|dir| dir.display().to_string())
-        .unwrap_or_default();
+    // No host path goes into the environment, which every process inherits, a contained one
+    // too: the root is `/` as ember's processes see it (Inferno gives the host's path of its
+    // root), and Inferno's `emuwdir`, the host's working directory, is left out.
     let settings = [
         ("cputype", std::env::consts::ARCH.to_string()),
         ("emuhost", "Linux".to_string()),
-        ("emuroot", root.display().to_string()),
-        ("emuwdir", host_dir),
+        ("emuroot", "/".to_string()),
         ("emuargs", kernel::text::quote_list(args)),
     ];
     for (name, value) in settings {

@@ -172,7 +172,7 @@ fn run(options: Options) -> Result<i32, String> {
     } else {
         options.command.clone()
     };
-    let first = boot::first_process(&kernel, &user, &root, &argv, options.verbose)
+    let first = boot::first_process(&kernel, &user, &argv, options.verbose)
         .map_err(|error| format!("boot: {error}"))?;
     let running = first.clone();
     kernel

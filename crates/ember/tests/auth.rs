@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Ember, Killed, eventually, free_port, run, wait_for_port};
+use common::{Ember, Killed, eventually, free_port, run, wait_for_port, write_private};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Stdio;
@@ -51,7 +51,7 @@ fn make_keys() -> Keys {
 fn install(ember: &Ember, user: &str, keyring: &str) {
     let dir = ember.root().join("usr").join(user).join("keyring");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("default"), keyring).unwrap();
+    write_private(&dir.join("default"), keyring);
 }
 
 /// A listening ember, user gateway, exporting /tmp/share; each run of its block appends the
@@ -151,7 +151,7 @@ fn peers_of_one_signer_mount_each_other_and_learn_names() {
     let client = Ember::new("bootes", "bootes");
     let dir = client.root().join("usr/bootes/keyring");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("gateway"), &keys.bootes).unwrap();
+    write_private(&dir.join("gateway"), &keys.bootes);
     let script = format!(
         "mount -c -k gateway 'tcp!127.0.0.1!{}' /n && echo from bootes > /n/note && cat /n/note",
         gateway.port

@@ -75,6 +75,12 @@ pub enum Error {
     Io,
     /// "cannot exec directory"
     ExecDir,
+    /// "too many open files": the host ran out of descriptors (EMFILE, ENFILE).
+    TooManyFiles,
+    /// "out of memory": the host had no memory for the request (ENOMEM).
+    NoMemory,
+    /// "file system is full" (fossil's wording, the one Linux's 9P client knows; ENOSPC).
+    Full,
     /// Any other message, as is.
     Msg(String),
     /// An error raised while resolving `path`: printed `'path' reason`.
@@ -117,6 +123,9 @@ const TABLE: &[(Error, &str)] = &[
     (Error::ReadOnly, "read only file system"),
     (Error::Io, "i/o error"),
     (Error::ExecDir, "cannot exec directory"),
+    (Error::TooManyFiles, "too many open files"),
+    (Error::NoMemory, "out of memory"),
+    (Error::Full, "file system is full"),
 ];
 
 impl Error {

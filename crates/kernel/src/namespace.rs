@@ -330,9 +330,12 @@ impl Namespace {
         }
     }
 
-    /// Walks one name in the members of `union`, in order; the first that has it wins.
+    /// Walks one name in the members of `union`, in order; the first that has it wins. If
+    /// none has it, the error is the first member's that says more than "file does not exist"
+    /// (a host out of descriptors, a link refused), so a real failure in one member is not
+    /// hidden behind another member's lacking the name.
     fn union_step(ctx: &Ctx, union: &MountPoint, name: &str) -> Result<Chan> {
-        let mut first_error = None;
+        let mut first_error: Option<Error> = None;
         for member in &union.mounts {
             match member.to.dev.walk(ctx, &member.to, name) {
                 Ok(found) => return Ok(found),
@@ -340,7 +343,15 @@ impl Namespace {
                     if error.is_interrupt() {
                         return Err(error);
                     }
-                    first_error.get_or_insert(error);
+                    let says_more = match &first_error {
+                        None => true,
+                        Some(first) => {
+                            first.root() == &Error::NotExist && error.root() != &Error::NotExist
+                        }
+                    };
+                    if says_more {
+                        first_error = Some(error);
+                    }
                 }
             }
         }
@@ -1145,5 +1156,59 @@ mod tests {
         assert_eq!(ctx.ns().mount_point_count(), 10_000);
         ctx.bind("#Tmany", "/n", MREPL).unwrap();
         assert_eq!(cat(&ctx, "/n/d9999/x"), "a's x");
+    }
+
+    /// A device whose host has run out of descriptors: every walk fails so.
+    struct Exhausted;
+
+    impl crate::dev::Device for Exhausted {
+        fn letter(&self) -> char {
+            'Z'
+        }
+        fn name(&self) -> &'static str {
+            "exhausted"
+        }
+        fn attach(&self, _ctx: &Ctx, _spec: &str) -> Result<crate::dev::Attached> {
+            Ok(crate::dev::Attached::root(ninep::Qid::dir(0)))
+        }
+        fn entry(&self, _ctx: &Ctx, _dir: &Chan, _index: usize) -> Result<Option<Dir>> {
+            Ok(None)
+        }
+        fn stat(&self, _ctx: &Ctx, chan: &Chan) -> Result<Dir> {
+            Ok(crate::dev::dir_entry(
+                chan,
+                chan.qid,
+                "/",
+                0,
+                "test",
+                DMDIR | 0o555,
+            ))
+        }
+        fn read(&self, _ctx: &Ctx, _chan: &Chan, _buf: &mut [u8], _offset: u64) -> Result<usize> {
+            Err(Error::TooManyFiles)
+        }
+        fn write(&self, _ctx: &Ctx, _chan: &Chan, _data: &[u8], _offset: u64) -> Result<usize> {
+            Err(Error::TooManyFiles)
+        }
+        fn walk(&self, _ctx: &Ctx, _chan: &Chan, _name: &str) -> Result<Chan> {
+            Err(Error::TooManyFiles)
+        }
+    }
+
+    /// Issue 11, finding 10: with the host out of descriptors, a name in the boot union on `/`
+    /// read "file does not exist", the first member's answer, hiding the real one.
+    #[test]
+    fn issue11_a_union_reports_a_real_failure_over_a_missing_name() {
+        let (_fs, ctx) = setup();
+        ctx.kernel().register(Arc::new(Exhausted)).unwrap();
+        ctx.bind("#Z", "/", MAFTER).unwrap();
+        let error = ctx.stat("/lib").unwrap_err();
+        assert_eq!(error.root(), &Error::TooManyFiles, "{error}");
+        // A name the first member has is still found.
+        assert!(ctx.stat("/tmp").is_ok());
+        // With no real failure, the error is still "file does not exist".
+        let (_fs, ctx) = setup();
+        ctx.bind("#Ta", "/", MAFTER).unwrap();
+        assert_eq!(ctx.stat("/lib").unwrap_err().root(), &Error::NotExist);
     }
 }

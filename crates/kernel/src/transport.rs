@@ -187,13 +187,17 @@ pub mod memory {
 
     impl End {
         /// Closes this end: the other side reads end of file.
+        ///
+        /// Each direction is closed under its own lock, released before the other is taken:
+        /// the two ends take the same two locks, so holding one while taking the other
+        /// deadlocks when both ends hang up at once. The incoming direction is closed first,
+        /// so a peer that answers our end of file (a server ending its requests) finds us
+        /// gone, and a reader here sees the hang-up rather than that answer.
         pub fn hang_up(&self) {
-            let mut queue = self.outgoing.queue.lock();
-            queue.closed = true;
-            self.outgoing.ready.wakeup();
-            let mut incoming = self.incoming.queue.lock();
-            incoming.closed = true;
-            self.incoming.ready.wakeup();
+            for direction in [&self.incoming, &self.outgoing] {
+                direction.queue.lock().closed = true;
+                direction.ready.wakeup();
+            }
         }
 
         /// Takes what has come, waiting with `wait` until something has.
@@ -250,5 +254,54 @@ pub mod memory {
         fn hang_up(&self) {
             End::hang_up(self);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Transport;
+    use super::memory;
+    use std::sync::{Arc, Barrier, mpsc};
+    use std::time::Duration;
+
+    /// Issue 11, finding 10: both ends of an in-memory connection hanging up at the same moment
+    /// took the same two locks in opposite orders and deadlocked (the `session` fuzz target
+    /// hung on it). Two threads hang up the two ends of many connections in step.
+    #[test]
+    fn issue11_both_ends_hang_up_at_once() {
+        const ROUNDS: usize = 100_000;
+        let (left, right): (Vec<_>, Vec<_>) = (0..ROUNDS).map(|_| memory::pair()).unzip();
+        let start = Arc::new(Barrier::new(2));
+        let (done_tx, done_rx) = mpsc::channel();
+        for ends in [left, right] {
+            let (start, done_tx) = (start.clone(), done_tx.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                for end in &ends {
+                    end.hang_up();
+                }
+                // Dropping hangs up again, as a finished server's end does.
+                drop(ends);
+                let _ = done_tx.send(());
+            });
+        }
+        for _ in 0..2 {
+            assert!(
+                done_rx.recv_timeout(Duration::from_secs(60)).is_ok(),
+                "hanging up both ends at once deadlocked"
+            );
+        }
+    }
+
+    #[test]
+    fn a_hung_up_end_reads_end_of_file_and_refuses_writes() {
+        let (a, b) = memory::pair();
+        a.write(b"left").unwrap();
+        b.hang_up();
+        let mut buf = [0u8; 8];
+        assert_eq!(a.read(&mut buf).unwrap(), 0);
+        assert!(a.write(b"more").is_err());
+        assert_eq!(b.read(&mut buf).unwrap(), 4);
+        assert_eq!(b.read(&mut buf).unwrap(), 0);
     }
 }

@@ -13,8 +13,15 @@ auth/keyinfo -k /tmp/nothing
 auth/keyinfo -k nothing
 auth/keygen
 auth/createsignerkey -x
+# Key files open to group or others are refused, and the error says how to fix them.
+chmod 644 /tmp/ca
+auth/keygen -s /tmp/ca -o /tmp/k2 glenda
+chmod 600 /tmp/ca
 # The same keyring claiming another user: its signature no longer matches.
 {echo 'ember-keyring 1'; echo user eve; grep -v '^(ember|user)' /tmp/k} > /tmp/tampered
+chmod 640 /tmp/tampered
+auth/keyinfo -k /tmp/tampered
+chmod 600 /tmp/tampered
 auth/keyinfo -k /tmp/tampered | grep -v expires
 -- stdout --
 /tmp/k
@@ -37,6 +44,8 @@ auth/keyinfo: no keyring /tmp/nothing: make one with auth/keygen
 auth/keyinfo: no keyring /usr/glenda/keyring/nothing: make one with auth/keygen
 usage: auth/keygen [-s signerkey] [-e expiry] [-o file] name
 usage: auth/createsignerkey [-f file] name
+auth/keygen: signer key /tmp/ca is open to group or others (mode 0644): make it private with chmod 600 /tmp/ca
+auth/keyinfo: keyring /tmp/tampered is open to group or others (mode 0640): make it private with chmod 600 /tmp/tampered
 auth/keyinfo: /tmp/tampered: certificate of eve has a bad signature (altered, or from another signer called ca)
 ember: |/tmp/tampered: certificate of eve has a bad signature (altered, or from another signer called ca)
 -- status --

@@ -94,6 +94,23 @@ pub fn run(command: &mut Command) -> (String, String, bool) {
     )
 }
 
+/// Writes a secret file (a keyring) readable by its owner only, as ember requires.
+pub fn write_private(path: &std::path::Path, text: &str) {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .unwrap();
+    // An existing file keeps its mode through open: make it private.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+}
+
 /// Waits, up to a generous limit, until `condition` holds.
 pub fn eventually(what: &str, condition: impl Fn() -> bool) {
     let started = Instant::now();

@@ -6,8 +6,12 @@
 //! online.
 //!
 //! All three are small text files of `field value` lines with hexadecimal keys (the format is
-//! in `docs/auth.md`). Parsing is strict: every field once, in order, nothing else.
+//! in `docs/auth.md`). Parsing is strict: every field once, in order, nothing else. A keyring or
+//! signer key that anyone but its owner may read or change is refused, as ssh refuses such a
+//! private key, before it is read ([`check_private`]).
 
+use crate::error::{Error, Result};
+use crate::proc::Ctx;
 use ed25519_dalek::{Signature, SigningKey, Verifier, VerifyingKey};
 
 /// Longest user or signer name.
@@ -67,6 +71,29 @@ fn fields<'a>(text: &'a str, header: &str, names: &[&str]) -> Result<Vec<&'a str
         return Err("trailing lines".into());
     }
     Ok(values)
+}
+
+/// Why a secret file (`what`, such as "keyring", at `path`) with permission bits `mode` must
+/// not be used, if it must not: group or others may read or change it.
+pub fn mode_problem(what: &str, path: &str, mode: u32) -> Option<Problem> {
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "{what} {path} is open to group or others (mode {:04o}): make it private with chmod 600 {path}",
+            mode & 0o777
+        )
+    })
+}
+
+/// Refuses the secret file `path` (a keyring or a signer key, named by `what` in the error) if
+/// group or others may read or change it, checking its mode with a stat through the namespace
+/// of `ctx`. A file that cannot be stat'ed passes: reading it says what is wrong.
+pub fn check_private(ctx: &Ctx, what: &str, path: &str) -> Result<()> {
+    match ctx.stat(path) {
+        Ok(dir) => {
+            mode_problem(what, path, dir.mode).map_or(Ok(()), |problem| Err(Error::Msg(problem)))
+        }
+        Err(_) => Ok(()),
+    }
 }
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], Problem> {
@@ -410,6 +437,22 @@ mod tests {
         assert!(Certificate::parse("ember-certificate 1\nuser x\npublic 00\n").is_err());
         assert!(check_name("has space").is_err());
         assert!(check_name(&"x".repeat(65)).is_err());
+    }
+
+    /// Issue 11, finding 10: key files that group or others could read were accepted.
+    #[test]
+    fn issue11_key_files_open_to_others_are_refused() {
+        for mode in [0o600, 0o400, 0o700] {
+            assert_eq!(mode_problem("keyring", "/k", mode), None, "{mode:o}");
+        }
+        for mode in [0o644, 0o640, 0o604, 0o620, 0o666, 0o601] {
+            assert!(mode_problem("keyring", "/k", mode).is_some(), "{mode:o}");
+        }
+        assert_eq!(
+            mode_problem("keyring", "/usr/glenda/keyring/default", 0o644).unwrap(),
+            "keyring /usr/glenda/keyring/default is open to group or others (mode 0644): \
+             make it private with chmod 600 /usr/glenda/keyring/default"
+        );
     }
 
     #[test]

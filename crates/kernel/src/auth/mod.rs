@@ -30,7 +30,7 @@ mod keys;
 mod secure;
 
 pub use admission::{Admission, Admissions, no_free_handshakes};
-pub use keys::{Certificate, Keyring, SignerKey, check_name, parse_expiry};
+pub use keys::{Certificate, Keyring, SignerKey, check_name, check_private, parse_expiry};
 pub use secure::{Ssl, wrap};
 
 use crate::chan::Chan;
@@ -116,9 +116,11 @@ pub fn keyring_path(user: &str, keyfile: Option<&str>) -> String {
 }
 
 /// Reads and parses the caller's keyring (see [`keyring_path`]). A missing one gives an error
-/// naming the file and saying how to make it.
+/// naming the file and saying how to make it; one open to group or others, one saying how to
+/// make it private.
 pub fn load_keyring(ctx: &Ctx, keyfile: Option<&str>) -> Result<(String, Keyring)> {
     let path = keyring_path(&ctx.user(), keyfile);
+    check_private(ctx, "keyring", &path)?;
     let text = match ctx.read_file(&path, 64 * 1024) {
         Ok(text) => text,
         Err(error) if error.root() == &Error::NotExist => {

@@ -95,6 +95,9 @@ pub fn keygen(ctx: &Ctx, argv: &[String]) -> Exit {
         Err(problem) => return fail(ctx, argv, problem),
     };
     let signer_file = opts.value('s').unwrap_or(SIGNER_KEY);
+    if let Err(error) = auth::check_private(ctx, "signer key", signer_file) {
+        return fail(ctx, argv, error);
+    }
     let signer = match read_text(ctx, signer_file).and_then(|text| {
         SignerKey::parse(&text).map_err(|problem| format!("{signer_file}: {problem}"))
     }) {
