@@ -127,6 +127,70 @@ fn issue11_a_renamed_fid_stays_on_its_file() {
     assert_ne!(mode("a"), 0o600);
 }
 
+/// Issue 11, finding 8, through another fid: a fid walked to `a` before another renamed it
+/// never opens or removes the new file named `a`.
+#[test]
+fn issue11_another_fid_of_a_renamed_file_stays_on_it() {
+    let ember = Ember::new("rename-other-fid", "glenda");
+    let share = ember.root().join("tmp/share");
+    std::fs::create_dir_all(&share).unwrap();
+    std::fs::write(share.join("a"), "the first a\n").unwrap();
+    let mut child = ember
+        .command("export /tmp/share")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut client = Client {
+        input: child.stdin.take().unwrap(),
+        output: child.stdout.take().unwrap(),
+        tag: 0,
+    };
+    client.ok(Msg::Tversion {
+        msize: 8192,
+        version: "9P2000".into(),
+    });
+    client.ok(Msg::Tattach {
+        fid: 0,
+        afid: NOFID,
+        uname: "glenda".into(),
+        aname: String::new(),
+    });
+    for newfid in [1, 2, 3] {
+        client.ok(Msg::Twalk {
+            fid: 0,
+            newfid,
+            wnames: vec!["a".into()],
+        });
+    }
+    client.ok(Msg::Twstat {
+        fid: 1,
+        stat: Dir {
+            name: "b".into(),
+            ..Dir::null()
+        },
+    });
+    std::fs::write(share.join("a"), "the second a\n").unwrap();
+    // Fid 2 still names `a`, which is another file now: it is not fid 2's to open.
+    let reply = client.rpc(Msg::Topen { fid: 2, mode: 0 });
+    assert!(matches!(reply, Msg::Rerror { .. }), "{reply:?}");
+    // Nor to remove: the new `a` stays (#U finds the name holds another file; it cannot tell
+    // where fid 3's own file went, so that one stays too).
+    let reply = client.rpc(Msg::Tremove { fid: 3 });
+    assert!(matches!(reply, Msg::Rerror { .. }), "{reply:?}");
+    drop(client);
+    let _ = child.wait();
+    assert_eq!(
+        std::fs::read_to_string(share.join("a")).unwrap(),
+        "the second a\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(share.join("b")).unwrap(),
+        "the first a\n"
+    );
+}
+
 /// Issue 11, finding 10 (contract section 7): a keyring others can read was used; now mount
 /// and dial refuse it and say how to fix its mode, before calling anyone.
 #[test]

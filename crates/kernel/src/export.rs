@@ -112,6 +112,12 @@ struct Fid {
     open: Option<Arc<Chan>>,
 }
 
+/// Whether `now`, what a fid's names lead to now, is still the file `walked` the fid was
+/// walked to: another file of the same device instance is not (a mount since then is).
+fn same_file(walked: &Chan, now: &Chan) -> bool {
+    walked.letter() != now.letter() || walked.devno != now.devno || walked.qid.path == now.qid.path
+}
+
 /// A fid, with its slot in the kernel-wide fid budget.
 type FidSlot = (Arc<Mutex<Fid>>, Grant);
 
@@ -719,6 +725,12 @@ impl Server {
                     mode
                 };
                 let resolved = ctx.ns().resolve_below(ctx, &self.root, &file.names)?;
+                // The name is walked again (to find the union there now), but a fid is its
+                // file: if the name now leads to another file of the same device (renamed
+                // away, and a new one made under the name), that one is not this fid's.
+                if !same_file(&file.chan, &resolved.chan) {
+                    return Err(Error::NotExist);
+                }
                 let chan = Namespace::open_resolved(ctx, resolved, mode)?;
                 let qid = export_qid(&chan);
                 file.open = Some(chan);
@@ -782,11 +794,13 @@ impl Server {
                     .remove(&fid)
                     .ok_or_else(|| Error::msg("unknown fid"))?;
                 self.writable()?;
-                let names = entry.lock().names.clone();
-                if names.is_empty() {
+                let file = entry.lock();
+                if file.names.is_empty() {
                     return Err(Error::Perm);
                 }
-                let chan = ctx.ns().resolve_below(ctx, &self.root, &names)?.chan;
+                // The fid's own file, wherever it has been renamed to: never whatever file
+                // has its old name now.
+                let chan = file.open.clone().unwrap_or_else(|| file.chan.clone());
                 chan.dev.remove(ctx, &chan)?;
                 Ok(Msg::Rremove)
             }

@@ -155,7 +155,10 @@ pub fn run_script_file(shell: &mut Shell, ctx: &Ctx, path: &str, args: List, rep
             return Err(shell.fail(
                 ctx,
                 "script too long",
-                &format!("sh: {path}: script too long (more than {} MiB)", MAX_SCRIPT >> 20),
+                &format!(
+                    "sh: {path}: script too long (more than {} MiB)",
+                    MAX_SCRIPT >> 20
+                ),
             ));
         }
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
