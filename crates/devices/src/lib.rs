@@ -2,6 +2,7 @@
 //! (`devcons.c` → `cons`, `devfs-posix.c` → `fs`, ...). Each implements the kernel's
 //! [`kernel::Device`] trait; only the `ember` binary puts them in the device table.
 
+pub mod cmd;
 pub mod cons;
 pub mod dis;
 pub mod dup;

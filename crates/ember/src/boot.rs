@@ -38,6 +38,7 @@ pub fn register_devices(kernel: &Kernel, root: &Path, gpio: Option<&str>) -> Res
         Arc::new(kernel::file2chan::FileChanDevice::new()),
         Arc::new(kernel::auth::Ssl),
         Arc::new(devices::mntgen::MntGen::new()),
+        Arc::new(devices::cmd::Cmd::new(root)),
     ];
     for device in table {
         kernel.register(device)?;

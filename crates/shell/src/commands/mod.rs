@@ -18,6 +18,7 @@ mod input;
 mod man;
 mod net;
 pub(crate) mod ns;
+mod os;
 mod proc;
 pub(crate) mod remote;
 mod text;
@@ -33,6 +34,7 @@ pub fn programs() -> Vec<(&'static str, Program)> {
     programs.extend(man::programs());
     programs.extend(net::programs());
     programs.extend(ns::programs());
+    programs.extend(os::programs());
     programs.extend(proc::programs());
     programs.extend(remote::programs());
     programs.extend(text::programs());
