@@ -36,8 +36,7 @@ fn install(ember: &Ember, user: &str, keyring: &str) {
     std::fs::write(dir.join("default"), keyring).unwrap();
     // Private, as a keyring must be (others' read access gets it refused).
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir.join("default"), std::fs::Permissions::from_mode(0o600))
-        .unwrap();
+    std::fs::set_permissions(dir.join("default"), std::fs::Permissions::from_mode(0o600)).unwrap();
 }
 
 /// Whether a socket is in the LISTEN state on `port`, from the host's socket tables (calling

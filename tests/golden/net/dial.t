@@ -29,10 +29,10 @@ status
 status no match
 no net left behind
 -- stderr --
-usage: dial [-A] [-k keyfile] addr {command}
-usage: dial [-A] [-k keyfile] addr {command}
-usage: dial [-A] [-k keyfile] addr {command}
-dial: the command must be a {block}
+usage: dial [-A] [-k keyfile] addr {command} | command [arg ...]
+usage: dial [-A] [-k keyfile] addr {command} | command [arg ...]
+usage: dial [-A] [-k keyfile] addr {command} | command [arg ...]
+dial: cannot dial tcp!127.0.0.1!1: connection refused
 dial: cannot dial tcp!127.0.0.1!1: connection refused
 dial: cannot dial tcp!nosuchhost.invalid!80: cs: unknown host
 dial: cannot dial tcp!127.0.0.1!nosuchservice: cs: can't translate service

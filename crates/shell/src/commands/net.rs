@@ -78,7 +78,7 @@ fn loopback(addr: &str) -> bool {
 fn run_on_connection(
     shell: &mut Shell,
     ctx: &Ctx,
-    block: &Value,
+    block: &[Value],
     data: Arc<Chan>,
     dir: &str,
 ) -> Exit {
@@ -89,7 +89,7 @@ fn run_on_connection(
             .map_err(|e| e.to_string())?;
     }
     shell.set("net", vec![Value::word(dir)]);
-    let outcome = shell.run_list(ctx, vec![block.clone()], false);
+    let outcome = shell.run_list(ctx, block.to_vec(), false);
     for (fd, chan) in [0, 1].into_iter().zip(saved) {
         match chan {
             Some(chan) => {
@@ -122,7 +122,7 @@ fn status_of(outcome: Result<String, Raise>) -> Exit {
 fn run_call(
     ctx: &Ctx,
     shell: &Shell,
-    block: &Value,
+    block: &[Value],
     data: Arc<Chan>,
     dir: &str,
     peer: Option<&str>,
@@ -134,7 +134,7 @@ fn run_call(
     drop(data);
     let mut child = shell.child();
     child.keep_fds = vec![0, 1, 2];
-    let (block, dir, peer) = (block.clone(), dir.to_string(), peer.map(str::to_string));
+    let (block, dir, peer) = (block.to_vec(), dir.to_string(), peer.map(str::to_string));
     let running = ctx.spawn("sh", fds, move |ctx| {
         ctx.pctl(kernel::proc::FORKENV, &[])
             .map_err(|e| e.to_string())?;
@@ -143,7 +143,7 @@ fn run_call(
         }
         child.set("net", vec![Value::word(&dir)]);
         child.set("user", peer.iter().map(Value::word).collect());
-        status_of(child.run_list(ctx, vec![block], false))
+        status_of(child.run_list(ctx, block, false))
     })?;
     Ok(match running.wait_exit(ctx) {
         Ok(status) if status.is_empty() => Ok(()),
@@ -156,14 +156,23 @@ fn run_call(
 }
 
 /// The block argument of `listen` and `dial`, parsed once.
-fn block_argument(ctx: &Ctx, shell: &Shell, text: &str) -> Result<Value, String> {
-    if !text.starts_with('{') {
-        return Err("the command must be a {block}".into());
-    }
-    shell
-        .parse_block(ctx, text)
-        .map(Value::Block)
-        .map_err(|raise| raise.status())
+fn block_argument(ctx: &Ctx, shell: &Shell, words: &[String]) -> Result<Vec<Value>, String> {
+    // `{block} [arg ...]`, or a plain command and its arguments (Inferno's `listen addr
+    // export /`), run as sh runs a command line's words.
+    let Some((first, args)) = words.split_first() else {
+        return Err("no command".into());
+    };
+    let command = if first.starts_with('{') {
+        shell
+            .parse_block(ctx, first)
+            .map(Value::Block)
+            .map_err(|raise| raise.status())?
+    } else {
+        Value::word(first.as_str())
+    };
+    let mut list = vec![command];
+    list.extend(args.iter().map(|arg| Value::word(arg.as_str())));
+    Ok(list)
 }
 
 /// A call ready for the listener's block, or the end of listening.
@@ -356,12 +365,12 @@ fn serve_calls(
     ctx: &Ctx,
     argv: &[String],
     announced: Connection,
-    block_text: String,
+    block_words: Vec<String>,
     keyring: Option<Keyring>,
     verbose: bool,
 ) -> Exit {
     let shell = Shell::new(ctx);
-    let block = match block_argument(ctx, &shell, &block_text) {
+    let block = match block_argument(ctx, &shell, &block_words) {
         Ok(block) => block,
         Err(reason) => return fail(ctx, argv, reason),
     };
@@ -477,11 +486,14 @@ impl Dropped {
 /// `command` with the connection on descriptors 0 and 1 and `$net` set. Returns once the
 /// announcement is made, serving in a new process, unless `-s`.
 pub fn listen(ctx: &Ctx, argv: &[String]) -> Exit {
-    const USAGE: &str = "listen [-Asv] [-k keyfile] addr {command}";
+    const USAGE: &str = "listen [-Asv] [-k keyfile] addr {command} | command [arg ...]";
     let opts = parse_or_usage(ctx, argv, "Asvk:t", USAGE)?;
-    let [addr, block] = opts.args.as_slice() else {
+    let [addr, block @ ..] = opts.args.as_slice() else {
         return Err(usage_error(ctx, USAGE));
     };
+    if block.is_empty() {
+        return Err(usage_error(ctx, USAGE));
+    }
     let keyring = match keyring_of(ctx, &opts) {
         Ok(keyring) => keyring,
         Err(reason) => return fail(ctx, argv, reason),
@@ -508,7 +520,7 @@ pub fn listen(ctx: &Ctx, argv: &[String]) -> Exit {
         Err(error) => return fail(ctx, argv, format!("cannot announce {addr}: {error}")),
     };
     let verbose = opts.has('v');
-    let block = block.clone();
+    let block = block.to_vec();
     if opts.has('s') {
         return serve_calls(ctx, argv, announced, block, keyring, verbose);
     }
@@ -528,11 +540,14 @@ fn argv_of(name: &str) -> Vec<String> {
 /// `dial [-A] [-k keyfile] addr {command}`: connects to `addr` and runs `command` with the
 /// connection on descriptors 0 and 1 and `$net` set.
 pub fn dial_command(ctx: &Ctx, argv: &[String]) -> Exit {
-    const USAGE: &str = "dial [-A] [-k keyfile] addr {command}";
+    const USAGE: &str = "dial [-A] [-k keyfile] addr {command} | command [arg ...]";
     let opts = parse_or_usage(ctx, argv, "Ak:", USAGE)?;
-    let [addr, block] = opts.args.as_slice() else {
+    let [addr, block @ ..] = opts.args.as_slice() else {
         return Err(usage_error(ctx, USAGE));
     };
+    if block.is_empty() {
+        return Err(usage_error(ctx, USAGE));
+    }
     let keyring = match keyring_of(ctx, &opts) {
         Ok(keyring) => keyring,
         Err(reason) => return fail(ctx, argv, reason),
