@@ -19,9 +19,10 @@ use kernel::proc::PCTL_NAMES;
 mod expr;
 mod file2chan;
 mod nsbuild;
+mod string;
 
 /// The modules whose builtins exist only once loaded.
-pub const OPTIONAL_MODULES: &[&str] = &["expr"];
+pub const OPTIONAL_MODULES: &[&str] = &["expr", "string"];
 /// The modules always loaded.
 const RESIDENT_MODULES: &[&str] = &["std", "file2chan"];
 
@@ -43,7 +44,9 @@ const BUILTINS: &[(&str, Builtin, &str)] = &[
     ("builtin", builtin_cmd, "builtin"),
     ("exit", exit, "builtin"),
     ("file2chan", file2chan::file2chan, "file2chan"),
+    ("in", string::in_cmd, "string"),
     ("ntest", expr::ntest, "expr"),
+    ("prefix", string::prefix, "string"),
     ("flag", flag, "std"),
     ("fn", define_fn, "std"),
     ("for", for_loop, "std"),
@@ -68,19 +71,33 @@ const BUILTINS: &[(&str, Builtin, &str)] = &[
 ];
 
 const SUBSTITUTIONS: &[(&str, Substitution, &str)] = &[
+    ("alen", string::alen, "string"),
     ("bquote", bquote, "builtin"),
     ("builtin", builtin_subst, "builtin"),
+    ("drop", string::drop, "string"),
     ("env", env, "std"),
     ("expr", expr::expr, "expr"),
+    ("fields", string::fields, "string"),
     ("hd", hd, "std"),
     ("index", index, "std"),
     ("join", join, "std"),
+    ("len", string::len, "string"),
     ("loaded", loaded_subst, "builtin"),
+    ("padl", string::padl, "string"),
+    ("padr", string::padr, "string"),
     ("parse", parse, "std"),
     ("pid", pid, "std"),
     ("quote", quote, "builtin"),
+    ("slice", string::slice, "string"),
     ("split", split, "std"),
+    ("splitl", string::splitl, "string"),
+    ("splitr", string::splitr, "string"),
+    ("splitstrl", string::splitstrl, "string"),
+    ("splitstrr", string::splitstrr, "string"),
+    ("take", string::take, "string"),
     ("tl", tl, "std"),
+    ("tolower", string::tolower, "string"),
+    ("toupper", string::toupper, "string"),
     ("unquote", unquote, "builtin"),
 ];
 
@@ -550,7 +567,9 @@ fn load(shell: &mut Shell, ctx: &Ctx, argv: List, _last: bool) -> Run {
             return Err(shell.fail(
                 ctx,
                 "bad module",
-                &format!("sh: cannot load {path}: no such module (built in: std file2chan expr)"),
+                &format!(
+                    "sh: cannot load {path}: no such module (built in: std file2chan expr string)"
+                ),
             ));
         };
         if OPTIONAL_MODULES.contains(&module) {
