@@ -12,7 +12,7 @@ builtin std file2chan
 builtin std file2chan expr
 builtin std file2chan
 -- stderr --
-sh: cannot load nosuch: no such module (built in: std file2chan expr string)
+sh: cannot load nosuch: no such module (built in: std file2chan expr string regex)
 ember: bad module
 -- status --
 1

@@ -19,10 +19,11 @@ use kernel::proc::PCTL_NAMES;
 mod expr;
 mod file2chan;
 mod nsbuild;
+mod regex;
 mod string;
 
 /// The modules whose builtins exist only once loaded.
-pub const OPTIONAL_MODULES: &[&str] = &["expr", "string"];
+pub const OPTIONAL_MODULES: &[&str] = &["expr", "string", "regex"];
 /// The modules always loaded.
 const RESIDENT_MODULES: &[&str] = &["std", "file2chan"];
 
@@ -45,6 +46,7 @@ const BUILTINS: &[(&str, Builtin, &str)] = &[
     ("exit", exit, "builtin"),
     ("file2chan", file2chan::file2chan, "file2chan"),
     ("in", string::in_cmd, "string"),
+    ("match", regex::match_cmd, "regex"),
     ("ntest", expr::ntest, "expr"),
     ("prefix", string::prefix, "string"),
     ("flag", flag, "std"),
@@ -88,6 +90,7 @@ const SUBSTITUTIONS: &[(&str, Substitution, &str)] = &[
     ("parse", parse, "std"),
     ("pid", pid, "std"),
     ("quote", quote, "builtin"),
+    ("re", regex::re, "regex"),
     ("slice", string::slice, "string"),
     ("split", split, "std"),
     ("splitl", string::splitl, "string"),
@@ -568,7 +571,7 @@ fn load(shell: &mut Shell, ctx: &Ctx, argv: List, _last: bool) -> Run {
                 ctx,
                 "bad module",
                 &format!(
-                    "sh: cannot load {path}: no such module (built in: std file2chan expr string)"
+                    "sh: cannot load {path}: no such module (built in: std file2chan expr string regex)"
                 ),
             ));
         };

@@ -1,0 +1,456 @@
+//! `load regex`: regular expressions for scripts (Inferno's `sh-regex(1)`,
+//! `appl/cmd/sh/regex.b`): the test `match regexp [arg...]` and the substitution
+//! `${re op regexp ...}` with the operations `g`, `v`, `m`, `M`, `mg`, `s` and `sg`.
+//!
+//! Patterns are Plan 9's regexp(6), checked against its grammar and translated into the
+//! syntax of the `regex` crate, which runs them in time linear in the text: every character
+//! the crate would read as an operator (`{`, `\d`, `[[:alpha:]]`, `&&` in a class, ...) is a
+//! literal in regexp(6) and is escaped; `\n` is a newline and `\c` any other character `c`;
+//! `^` and `$` match only at the ends of the text; a negated class never matches a newline.
+//! The pattern's length ([`MAX_PATTERN`]), the compiled program ([`PROGRAM_LIMIT`]) and the
+//! nesting of groups are bounded, so a
+//! hostile pattern cannot take unbounded memory or stack. Matches are leftmost, but among the
+//! alternatives at the leftmost position the crate takes the first that matches where
+//! regexp(6) takes the longest: `a|ab` matches `a` of `ab`, not `ab`.
+
+use super::super::context::Shell;
+use super::super::eval::{Raise, Run};
+use super::super::expand::{Budget, MAX_VALUE};
+use super::super::value::{List, Value};
+use super::usage;
+use ::regex::{Captures, Regex, RegexBuilder};
+use kernel::Ctx;
+
+/// The most memory one compiled pattern, and the lazy automaton running it, may use.
+const PROGRAM_LIMIT: usize = 1 << 20;
+/// The longest pattern, once translated: the crate parses the whole pattern into a tree
+/// before it weighs the program, so the text itself is bounded first.
+const MAX_PATTERN: usize = 64 << 10;
+/// The deepest groups may nest.
+const MAX_NESTING: usize = 64;
+/// How much of a bad pattern an error message quotes.
+const QUOTED_PATTERN: usize = 64;
+
+const RE_USAGE: &str = "re (g|v|s|sg|m|mg|M) arg...";
+
+/// A Plan 9 regexp being translated: the characters, where the parser is, how deeply it is
+/// nested, and the crate's pattern so far.
+struct Translator {
+    chars: Vec<char>,
+    at: usize,
+    depth: usize,
+    out: String,
+}
+
+impl Translator {
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.at).copied()
+    }
+
+    fn next(&mut self) -> Option<char> {
+        let ch = self.peek();
+        self.at += usize::from(ch.is_some());
+        ch
+    }
+
+    fn literal(&mut self, ch: char) {
+        self.out
+            .push_str(&::regex::escape(ch.encode_utf8(&mut [0; 4])));
+    }
+
+    /// An alternation: `cat ('|' cat)*`.
+    fn alternation(&mut self) -> Result<(), String> {
+        if !self.concatenation()? {
+            return Err(self.missing_operand());
+        }
+        while self.peek() == Some('|') {
+            self.next();
+            self.out.push('|');
+            if !self.concatenation()? {
+                return Err("missing operand for '|'".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// One or more repeated primaries; false if there was none.
+    fn concatenation(&mut self) -> Result<bool, String> {
+        let mut any = false;
+        while self.repetition()? {
+            any = true;
+        }
+        Ok(any)
+    }
+
+    fn missing_operand(&self) -> String {
+        match self.peek() {
+            Some(op @ ('*' | '+' | '?' | '|')) => format!("missing operand for '{op}'"),
+            _ => "missing expression".into(),
+        }
+    }
+
+    /// A primary and at most one `*`, `+` or `?`; false (nothing read) at an operator or
+    /// the end.
+    fn repetition(&mut self) -> Result<bool, String> {
+        match self.peek() {
+            None | Some(')' | ']' | '|' | '?' | '*' | '+') => return Ok(false),
+            _ => {}
+        }
+        self.primary()?;
+        if let Some(op @ ('*' | '+' | '?')) = self.peek() {
+            self.next();
+            self.out.push(op);
+        }
+        Ok(true)
+    }
+
+    fn primary(&mut self) -> Result<(), String> {
+        match self.next() {
+            Some('(') => {
+                if self.depth >= MAX_NESTING {
+                    return Err(format!("groups nested more than {MAX_NESTING} deep"));
+                }
+                self.depth += 1;
+                self.out.push('(');
+                if self.peek().is_none() {
+                    return Err("missing ')'".into());
+                }
+                if self.peek() != Some(')') {
+                    self.alternation()?;
+                }
+                if self.next() != Some(')') {
+                    return Err("missing ')'".into());
+                }
+                self.out.push(')');
+                self.depth -= 1;
+            }
+            Some('[') => self.class()?,
+            Some('.') => self.out.push('.'),
+            Some('^') => self.out.push_str(r"\A"),
+            Some('$') => self.out.push_str(r"\z"),
+            Some('\\') => {
+                let ch = self.escaped()?;
+                self.literal(ch);
+            }
+            Some(ch) => self.literal(ch),
+            None => return Err("missing expression".into()),
+        }
+        Ok(())
+    }
+
+    /// The character after a `\`: `\n` is a newline, any other `\c` is `c`.
+    fn escaped(&mut self) -> Result<char, String> {
+        match self.next() {
+            Some('n') => Ok('\n'),
+            Some(ch) => Ok(ch),
+            None => Err("trailing backslash".into()),
+        }
+    }
+
+    /// A character class, after its `[`.
+    fn class(&mut self) -> Result<(), String> {
+        let negated = self.peek() == Some('^');
+        if negated {
+            self.next();
+        }
+        let mut items = String::new();
+        loop {
+            let first = match self.next() {
+                None => return Err("missing ']'".into()),
+                Some(']') => break,
+                Some('\\') => self.escaped()?,
+                Some(ch) => ch,
+            };
+            let mut last = first;
+            if self.peek() == Some('-') {
+                self.next();
+                last = match self.next() {
+                    None => return Err("missing ']'".into()),
+                    Some(']') => return Err(format!("bad range '{first}-' in class")),
+                    Some('\\') => self.escaped()?,
+                    Some(ch) => ch,
+                };
+                if last < first {
+                    return Err(format!("bad range '{first}-{last}' in class"));
+                }
+            }
+            items.push_str(&::regex::escape(first.encode_utf8(&mut [0; 4])));
+            if last != first {
+                items.push('-');
+                items.push_str(&::regex::escape(last.encode_utf8(&mut [0; 4])));
+            }
+        }
+        if items.is_empty() {
+            return Err("empty class".into());
+        }
+        self.out.push('[');
+        if negated {
+            // regexp(6): a negated class never matches a newline.
+            self.out.push_str(r"^\n");
+        }
+        self.out.push_str(&items);
+        self.out.push(']');
+        Ok(())
+    }
+}
+
+/// Translates a regexp(6) pattern into the `regex` crate's syntax, or says what is wrong.
+fn translate(pattern: &str) -> Result<String, String> {
+    let mut translator = Translator {
+        chars: pattern.chars().collect(),
+        at: 0,
+        depth: 0,
+        out: String::with_capacity(pattern.len() * 2),
+    };
+    translator.alternation()?;
+    match translator.peek() {
+        None => Ok(translator.out),
+        Some(')') => Err("unmatched ')'".into()),
+        Some(']') => Err("unmatched ']'".into()),
+        Some(_) => Err(translator.missing_operand()),
+    }
+}
+
+/// Compiles `pattern`, bounded in size.
+fn compile(pattern: &str) -> Result<Regex, String> {
+    if pattern.len() > MAX_PATTERN {
+        return Err("expression too big".into());
+    }
+    let translated = translate(pattern)?;
+    if translated.len() > MAX_PATTERN {
+        return Err("expression too big".into());
+    }
+    RegexBuilder::new(&translated)
+        .size_limit(PROGRAM_LIMIT)
+        .dfa_size_limit(PROGRAM_LIMIT)
+        .build()
+        .map_err(|error| match error {
+            ::regex::Error::CompiledTooBig(_) => "expression too big".to_string(),
+            other => other.to_string(),
+        })
+}
+
+/// The pattern compiled, or the `bad regex` failure.
+fn regex_of(shell: &Shell, ctx: &Ctx, value: &Value) -> Result<Regex, Raise> {
+    let pattern = value.text();
+    compile(&pattern).map_err(|reason| {
+        let shown: String = pattern.chars().take(QUOTED_PATTERN).collect();
+        let ellipsis = if shown.len() < pattern.len() {
+            "..."
+        } else {
+            ""
+        };
+        shell.fail(
+            ctx,
+            "bad regex",
+            &format!("regex: bad regex \"{shown}{ellipsis}\": {reason}"),
+        )
+    })
+}
+
+/// `match regexp [arg...]`: true if `regexp` matches every `arg`.
+pub fn match_cmd(shell: &mut Shell, ctx: &Ctx, argv: List, _last: bool) -> Run {
+    if argv.len() < 2 {
+        return Err(usage(shell, ctx, "match regexp [arg...]"));
+    }
+    let regex = regex_of(shell, ctx, &argv[1])?;
+    let all = argv[2..].iter().all(|arg| regex.is_match(&arg.text()));
+    Ok(if all {
+        String::new()
+    } else {
+        "no match".into()
+    })
+}
+
+/// `${re op regexp ...}`.
+pub fn re(shell: &mut Shell, ctx: &Ctx, argv: List) -> Run<List> {
+    let op = argv
+        .get(1)
+        .map(|v| v.text().into_owned())
+        .unwrap_or_default();
+    let args = argv.get(2..).unwrap_or_default();
+    match op.as_str() {
+        "g" | "v" => select(shell, ctx, &op, args),
+        "m" | "M" | "mg" => {
+            let [pattern, subject] = args else {
+                return Err(usage(shell, ctx, &format!("re {op} regexp arg")));
+            };
+            let regex = regex_of(shell, ctx, pattern)?;
+            let subject = subject.text();
+            match op.as_str() {
+                "mg" => all_matches(shell, ctx, &regex, &subject),
+                "M" => Ok(regex
+                    .captures(&subject)
+                    .map(|groups| group_list(&groups))
+                    .unwrap_or_default()),
+                _ => Ok(regex
+                    .find(&subject)
+                    .map(|found| vec![Value::word(found.as_str())])
+                    .unwrap_or_default()),
+            }
+        }
+        "s" | "sg" => {
+            let [pattern, replacement, subjects @ ..] = args else {
+                return Err(usage(shell, ctx, &format!("re {op} regexp subs [arg...]")));
+            };
+            let regex = regex_of(shell, ctx, pattern)?;
+            let replacement = replacement.text();
+            let mut budget = Budget::default();
+            let mut result = Vec::with_capacity(subjects.len());
+            for subject in subjects {
+                let text = substitute(&regex, &subject.text(), &replacement, op == "sg")
+                    .filter(|text| budget.element(text.len()))
+                    .ok_or_else(|| shell.value_too_large(ctx))?;
+                result.push(Value::Word(text));
+            }
+            Ok(result)
+        }
+        _ => Err(usage(shell, ctx, RE_USAGE)),
+    }
+}
+
+/// `${re g ...}` and `${re v ...}`: the arguments that match, or that do not.
+fn select(shell: &Shell, ctx: &Ctx, op: &str, args: &[Value]) -> Run<List> {
+    let Some((pattern, subjects)) = args.split_first() else {
+        return Err(usage(shell, ctx, &format!("re {op} regexp [arg...]")));
+    };
+    let regex = regex_of(shell, ctx, pattern)?;
+    let keep_matches = op == "g";
+    Ok(subjects
+        .iter()
+        .filter(|subject| regex.is_match(&subject.text()) == keep_matches)
+        .cloned()
+        .collect())
+}
+
+/// The whole match and each group's part (empty for a group that took no part).
+fn group_list(groups: &Captures) -> List {
+    groups
+        .iter()
+        .map(|group| Value::word(group.map_or("", |found| found.as_str())))
+        .collect()
+}
+
+/// `${re mg regexp arg}`: each match in turn, stopping after an empty one.
+fn all_matches(shell: &Shell, ctx: &Ctx, regex: &Regex, subject: &str) -> Run<List> {
+    let mut budget = Budget::default();
+    let mut result = Vec::new();
+    let mut start = 0;
+    while let Some(found) = regex.find_at(subject, start) {
+        if !budget.element(found.len()) {
+            return Err(shell.value_too_large(ctx));
+        }
+        result.push(Value::word(found.as_str()));
+        if found.is_empty() {
+            break;
+        }
+        start = found.end();
+    }
+    Ok(result)
+}
+
+/// `subject` with the first match (every match, if `global`) replaced by `replacement`, in
+/// which `\d` is the `d`th group (`\0` the whole match) and `\c` any other character `c`.
+/// As in Inferno, an empty match is replaced once and ends the replacing. None if the
+/// result would be larger than a value may be.
+fn substitute(regex: &Regex, subject: &str, replacement: &str, global: bool) -> Option<String> {
+    let mut out = String::new();
+    let mut start = 0;
+    while let Some(groups) = regex.captures_at(subject, start) {
+        let Some(whole) = groups.get(0) else {
+            break;
+        };
+        out.push_str(&subject[start..whole.start()]);
+        let mut chars = replacement.chars();
+        while let Some(ch) = chars.next() {
+            if ch != '\\' {
+                out.push(ch);
+                continue;
+            }
+            match chars.next() {
+                None => out.push('\\'),
+                Some(digit @ '0'..='9') => {
+                    let index = digit as usize - '0' as usize;
+                    out.push_str(groups.get(index).map_or("", |found| found.as_str()));
+                }
+                Some(other) => out.push(other),
+            }
+            if out.len() > MAX_VALUE {
+                return None;
+            }
+        }
+        if out.len() > MAX_VALUE {
+            return None;
+        }
+        start = whole.end();
+        if whole.is_empty() || !global || start >= subject.len() {
+            break;
+        }
+    }
+    out.push_str(&subject[start..]);
+    (out.len() <= MAX_VALUE).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first(pattern: &str, subject: &str) -> Option<String> {
+        compile(pattern)
+            .ok()?
+            .find(subject)
+            .map(|found| found.as_str().to_string())
+    }
+
+    #[test]
+    fn translation_keeps_plan9_meanings() {
+        assert_eq!(first(r"a{2}", "a{2}").as_deref(), Some("a{2}"));
+        assert_eq!(first(r"\d", "d1").as_deref(), Some("d"));
+        assert_eq!(first(r"[[:]+", "[[::x").as_deref(), Some("[[::"));
+        assert_eq!(first(r"[a&&b]+", "&&ab").as_deref(), Some("&&ab"));
+        assert_eq!(first(r"[^a]", "\nb").as_deref(), Some("b"));
+        assert_eq!(first(r"a\nb", "a\nb").as_deref(), Some("a\nb"));
+        assert_eq!(first(r"x^", "x"), None);
+        assert_eq!(first(r"[\]\-]+", "a]-]").as_deref(), Some("]-]"));
+        assert_eq!(first(r"()a", "a").as_deref(), Some("a"));
+        assert_eq!(first(".", "\n"), None);
+    }
+
+    #[test]
+    fn bad_patterns_are_named() {
+        fn reason(pattern: &str) -> String {
+            compile(pattern).err().unwrap_or_default()
+        }
+        assert_eq!(reason(""), "missing expression");
+        assert_eq!(reason("*a"), "missing operand for '*'");
+        assert_eq!(reason("a**"), "missing operand for '*'");
+        assert_eq!(reason("a|"), "missing operand for '|'");
+        assert_eq!(reason("(a"), "missing ')'");
+        assert_eq!(reason("a)"), "unmatched ')'");
+        assert_eq!(reason("a]"), "unmatched ']'");
+        assert_eq!(reason("[a"), "missing ']'");
+        assert_eq!(reason("[]"), "empty class");
+        assert_eq!(reason("[z-a]"), "bad range 'z-a' in class");
+        assert_eq!(reason("a\\"), "trailing backslash");
+        assert!(reason(&"(".repeat(1_000)).contains("nested"));
+        assert_eq!(reason(&"[^a]".repeat(10_000)), "expression too big");
+        assert_eq!(reason(&"a".repeat(100_000)), "expression too big");
+    }
+
+    #[test]
+    fn substitution_as_inferno_does_it() {
+        let regex = compile("o").unwrap_or_else(|_| Regex::new("$^").unwrap());
+        assert_eq!(
+            substitute(&regex, "foo", "0", false).as_deref(),
+            Some("f0o")
+        );
+        assert_eq!(substitute(&regex, "foo", "0", true).as_deref(), Some("f00"));
+        let empty = compile("x*").unwrap_or_else(|_| Regex::new("$^").unwrap());
+        assert_eq!(substitute(&empty, "ab", "-", true).as_deref(), Some("-ab"));
+        let groups = compile("(a)(b)?").unwrap_or_else(|_| Regex::new("$^").unwrap());
+        assert_eq!(
+            substitute(&groups, "ac", r"<\2\1\\\0>", false).as_deref(),
+            Some(r"<a\a>c")
+        );
+    }
+}
