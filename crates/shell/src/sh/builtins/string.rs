@@ -49,35 +49,58 @@ fn pair(left: &str, right: &str) -> List {
     vec![Value::word(left), Value::word(right)]
 }
 
-/// Whether `ch` is in the character class `class` (string(2)'s `in`): `a-z` is a range, a
-/// leading `^` negates, and an empty class holds nothing.
-fn in_class(ch: char, class: &str) -> bool {
-    let mut chars: Vec<char> = class.chars().collect();
-    if chars.is_empty() {
-        return false;
-    }
-    let negate = chars[0] == '^';
-    if negate {
-        chars.remove(0);
-    }
-    let mut found = false;
-    let mut index = 0;
-    while index < chars.len() {
-        if chars[index] == '-' && index > 0 && index + 1 < chars.len() {
-            if chars[index - 1] <= ch && ch <= chars[index + 1] {
-                found = true;
-                break;
+/// A character class of string(2): `a-z` (a `-` between two characters) is a range, a
+/// leading `^` negates, and an empty class holds nothing, negated or not. Kept as sorted,
+/// merged ranges, so a long class costs a binary search per character, not a scan.
+struct Class {
+    negate: bool,
+    empty: bool,
+    ranges: Vec<(char, char)>,
+}
+
+impl Class {
+    fn new(class: &str) -> Class {
+        let mut chars: Vec<char> = class.chars().collect();
+        let empty = chars.is_empty();
+        let negate = chars.first() == Some(&'^');
+        if negate {
+            chars.remove(0);
+        }
+        let mut ranges = Vec::new();
+        let mut index = 0;
+        while index < chars.len() {
+            if chars[index] == '-' && index > 0 && index + 1 < chars.len() {
+                ranges.push((chars[index - 1], chars[index + 1]));
+                index += 2;
+                continue;
             }
-            index += 2;
-            continue;
+            ranges.push((chars[index], chars[index]));
+            index += 1;
         }
-        if chars[index] == ch {
-            found = true;
-            break;
+        ranges.retain(|(low, high)| low <= high);
+        ranges.sort_unstable();
+        let mut merged: Vec<(char, char)> = Vec::with_capacity(ranges.len());
+        for (low, high) in ranges {
+            match merged.last_mut() {
+                Some((_, last_high)) if low <= *last_high => *last_high = (*last_high).max(high),
+                _ => merged.push((low, high)),
+            }
         }
-        index += 1;
+        Class {
+            negate,
+            empty,
+            ranges: merged,
+        }
     }
-    found != negate
+
+    fn contains(&self, ch: char) -> bool {
+        if self.empty {
+            return false;
+        }
+        let after = self.ranges.partition_point(|(low, _)| *low <= ch);
+        let found = after > 0 && ch <= self.ranges[after - 1].1;
+        found != self.negate
+    }
 }
 
 /// `prefix pre s`: true if `pre` begins `s`.
@@ -93,7 +116,8 @@ pub fn prefix(shell: &mut Shell, ctx: &Ctx, argv: List, _last: bool) -> Run {
 /// `in c cl`: true if the first character of `c` is in class `cl`.
 pub fn in_cmd(shell: &mut Shell, ctx: &Ctx, argv: List, _last: bool) -> Run {
     let (text, class) = two(shell, ctx, &argv, "in c cl")?;
-    let inside = text.chars().next().is_some_and(|ch| in_class(ch, &class));
+    let class = Class::new(&class);
+    let inside = text.chars().next().is_some_and(|ch| class.contains(ch));
     Ok(if inside {
         String::new()
     } else {
@@ -102,33 +126,34 @@ pub fn in_cmd(shell: &mut Shell, ctx: &Ctx, argv: List, _last: bool) -> Run {
 }
 
 /// The byte index of the first character of `text` in `class`, or its length.
-fn first_in(text: &str, class: &str) -> usize {
+fn first_in(text: &str, class: &Class) -> usize {
     text.char_indices()
-        .find(|(_, ch)| in_class(*ch, class))
+        .find(|(_, ch)| class.contains(*ch))
         .map_or(text.len(), |(at, _)| at)
 }
 
 /// The byte index of the first character of `text` not in `class`, or its length.
-fn first_not_in(text: &str, class: &str) -> usize {
+fn first_not_in(text: &str, class: &Class) -> usize {
     text.char_indices()
-        .find(|(_, ch)| !in_class(*ch, class))
+        .find(|(_, ch)| !class.contains(*ch))
         .map_or(text.len(), |(at, _)| at)
 }
 
 /// `${splitl s cl}`: `s` split just before its first character in `cl`.
 pub fn splitl(shell: &mut Shell, ctx: &Ctx, argv: List) -> Run<List> {
     let (text, class) = two(shell, ctx, &argv, "splitl s cl")?;
-    let (left, right) = text.split_at(first_in(&text, &class));
+    let (left, right) = text.split_at(first_in(&text, &Class::new(&class)));
     Ok(pair(left, right))
 }
 
 /// `${splitr s cl}`: `s` split just after its last character in `cl`.
 pub fn splitr(shell: &mut Shell, ctx: &Ctx, argv: List) -> Run<List> {
     let (text, class) = two(shell, ctx, &argv, "splitr s cl")?;
+    let class = Class::new(&class);
     let at = text
         .char_indices()
         .rev()
-        .find(|(_, ch)| in_class(*ch, &class))
+        .find(|(_, ch)| class.contains(*ch))
         .map_or(0, |(at, ch)| at + ch.len_utf8());
     let (left, right) = text.split_at(at);
     Ok(pair(left, right))
@@ -137,13 +162,13 @@ pub fn splitr(shell: &mut Shell, ctx: &Ctx, argv: List) -> Run<List> {
 /// `${drop s cl}`: `s` without its longest prefix of characters in `cl`.
 pub fn drop(shell: &mut Shell, ctx: &Ctx, argv: List) -> Run<List> {
     let (text, class) = two(shell, ctx, &argv, "drop s cl")?;
-    Ok(single(&text[first_not_in(&text, &class)..]))
+    Ok(single(&text[first_not_in(&text, &Class::new(&class))..]))
 }
 
 /// `${take s cl}`: the longest prefix of `s` whose characters are in `cl`.
 pub fn take(shell: &mut Shell, ctx: &Ctx, argv: List) -> Run<List> {
     let (text, class) = two(shell, ctx, &argv, "take s cl")?;
-    Ok(single(&text[..first_not_in(&text, &class)]))
+    Ok(single(&text[..first_not_in(&text, &Class::new(&class))]))
 }
 
 /// `${splitstrl s t}`: `s` split just before the first `t` in it, or `s` and nothing.
@@ -232,7 +257,8 @@ pub fn fields(shell: &mut Shell, ctx: &Ctx, argv: List) -> Run<List> {
     let (class, text) = two(shell, ctx, &argv, "fields cl s")?;
     let mut budget = Budget::default();
     let mut result = Vec::new();
-    for field in text.split(|ch| in_class(ch, &class)) {
+    let class = Class::new(&class);
+    for field in text.split(|ch| class.contains(ch)) {
         if !budget.element(field.len()) {
             return Err(shell.value_too_large(ctx));
         }
@@ -284,7 +310,11 @@ fn pad(shell: &Shell, ctx: &Ctx, argv: List, on_right: bool) -> Run<List> {
 
 #[cfg(test)]
 mod tests {
-    use super::in_class;
+    use super::Class;
+
+    fn in_class(ch: char, class: &str) -> bool {
+        Class::new(class).contains(ch)
+    }
 
     #[test]
     fn classes_as_string_2_has_them() {
@@ -298,5 +328,10 @@ mod tests {
         assert!(!in_class('b', "acg-mr"));
         assert!(!in_class('x', ""));
         assert!(in_class('^', "x^"));
+        assert!(in_class('x', "^"));
+        assert!(!in_class('c', "z-ab"));
+        assert!(in_class('d', "a-c-e"));
+        assert!(in_class('m', "x-za-ek-q"));
+        assert!(!in_class('j', "x-za-ek-q"));
     }
 }
