@@ -18,6 +18,7 @@ subfn pat2regexp {
 	result = '^' ^ ${re sg '\*' '.*' ${re sg '\?' '.' ${re sg '[()+\\.^$|]' '\\\0' $*}}} ^ '$'
 }
 echo ${pat2regexp '?.sbl*'}
+# The leftmost match, and the longest of those, as regexp(6) says.
 echo ${re m 'a|ab' ab}
 echo ${re m '\d{2}' 'd{2} 42'} ${re m 'x' abc} / $#{re M '(a)(b)?' a} ${re M '(a)(b)?' a}end
 try {echo ${re g '(' x}}
@@ -47,7 +48,7 @@ a\.b\*c
 all numbers
 not all: no match
 ^.\.sbl.*$
-a
+ab
 d{2} / 3 a a  end
 caught bad regex
 caught bad regex

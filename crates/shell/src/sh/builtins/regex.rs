@@ -9,17 +9,25 @@
 //! `^` and `$` match only at the ends of the text; a negated class never matches a newline.
 //! The pattern's length ([`MAX_PATTERN`]), the compiled program ([`PROGRAM_LIMIT`]) and the
 //! nesting of groups are bounded, so a
-//! hostile pattern cannot take unbounded memory or stack. Matches are leftmost, but among the
-//! alternatives at the leftmost position the crate takes the first that matches where
-//! regexp(6) takes the longest: `a|ab` matches `a` of `ab`, not `ab`.
+//! hostile pattern cannot take unbounded memory or stack.
+//!
+//! A match is regexp(6)'s: the leftmost, and of those starting there the longest (`a|ab`
+//! matches all of `ab`, where the crate's own choice would be `a`). The crate's `Regex`
+//! finds where the leftmost match starts (and answers yes-or-no questions alone); a PikeVM
+//! that keeps every match state, run anchored at that start, finds the longest match there
+//! and its groups.
 
 use super::super::context::Shell;
 use super::super::eval::{Raise, Run};
 use super::super::expand::{Budget, MAX_VALUE};
 use super::super::value::{List, Value};
 use super::usage;
-use ::regex::{Captures, Regex, RegexBuilder};
+use ::regex::{Regex, RegexBuilder};
 use kernel::Ctx;
+use regex_automata::nfa::thompson::{self, pikevm};
+use regex_automata::util::captures::Captures;
+use regex_automata::{Anchored, Input, MatchKind};
+use std::ops::Range;
 
 /// The most memory one compiled pattern, and the lazy automaton running it, may use.
 const PROGRAM_LIMIT: usize = 1 << 20;
@@ -211,8 +219,48 @@ fn translate(pattern: &str) -> Result<String, String> {
     }
 }
 
+/// A compiled pattern: the crate's `Regex` to find where a match starts, and a PikeVM that
+/// reports the longest match from there, with its groups.
+struct Pattern {
+    regex: Regex,
+    longest: pikevm::PikeVM,
+    cache: pikevm::Cache,
+    groups: Captures,
+}
+
+/// Where a match and each of its groups lie; None for a group that took no part.
+type Groups = Vec<Option<Range<usize>>>;
+
+impl Pattern {
+    fn is_match(&self, subject: &str) -> bool {
+        self.regex.is_match(subject)
+    }
+
+    /// regexp(6)'s match in `subject` from byte `start` (where `^` matches only if `start`
+    /// is 0, as Inferno's `executese` is called): the leftmost, then the longest.
+    fn execute(&mut self, subject: &str, start: usize) -> Option<Groups> {
+        let leftmost = self.regex.find_at(subject, start)?.start();
+        let input = Input::new(subject)
+            .range(leftmost..)
+            .anchored(Anchored::Yes);
+        self.longest
+            .search(&mut self.cache, &input, &mut self.groups);
+        if !self.groups.is_match() {
+            // Both engines run the same program; should they ever disagree, the crate's
+            // own match is still a match.
+            let found = self.regex.captures_at(subject, start)?;
+            return Some(found.iter().map(|group| group.map(|m| m.range())).collect());
+        }
+        Some(
+            (0..self.groups.group_len())
+                .map(|index| self.groups.get_group(index).map(|span| span.range()))
+                .collect(),
+        )
+    }
+}
+
 /// Compiles `pattern`, bounded in size.
-fn compile(pattern: &str) -> Result<Regex, String> {
+fn compile(pattern: &str) -> Result<Pattern, String> {
     if pattern.len() > MAX_PATTERN {
         return Err("expression too big".into());
     }
@@ -220,18 +268,31 @@ fn compile(pattern: &str) -> Result<Regex, String> {
     if translated.len() > MAX_PATTERN {
         return Err("expression too big".into());
     }
-    RegexBuilder::new(&translated)
+    let regex = RegexBuilder::new(&translated)
         .size_limit(PROGRAM_LIMIT)
         .dfa_size_limit(PROGRAM_LIMIT)
         .build()
         .map_err(|error| match error {
             ::regex::Error::CompiledTooBig(_) => "expression too big".to_string(),
             other => other.to_string(),
-        })
+        })?;
+    let longest = pikevm::PikeVM::builder()
+        .configure(pikevm::PikeVM::config().match_kind(MatchKind::All))
+        .thompson(thompson::Config::new().nfa_size_limit(Some(PROGRAM_LIMIT)))
+        .build(&translated)
+        .map_err(|_| "expression too big".to_string())?;
+    let cache = longest.create_cache();
+    let groups = longest.create_captures();
+    Ok(Pattern {
+        regex,
+        longest,
+        cache,
+        groups,
+    })
 }
 
 /// The pattern compiled, or the `bad regex` failure.
-fn regex_of(shell: &Shell, ctx: &Ctx, value: &Value) -> Result<Regex, Raise> {
+fn regex_of(shell: &Shell, ctx: &Ctx, value: &Value) -> Result<Pattern, Raise> {
     let pattern = value.text();
     compile(&pattern).map_err(|reason| {
         let shown: String = pattern.chars().take(QUOTED_PATTERN).collect();
@@ -275,17 +336,17 @@ pub fn re(shell: &mut Shell, ctx: &Ctx, argv: List) -> Run<List> {
             let [pattern, subject] = args else {
                 return Err(usage(shell, ctx, &format!("re {op} regexp arg")));
             };
-            let regex = regex_of(shell, ctx, pattern)?;
+            let mut pattern = regex_of(shell, ctx, pattern)?;
             let subject = subject.text();
             match op.as_str() {
-                "mg" => all_matches(shell, ctx, &regex, &subject),
-                "M" => Ok(regex
-                    .captures(&subject)
-                    .map(|groups| group_list(&groups))
+                "mg" => all_matches(shell, ctx, &mut pattern, &subject),
+                "M" => Ok(pattern
+                    .execute(&subject, 0)
+                    .map(|groups| part_list(&subject, &groups))
                     .unwrap_or_default()),
-                _ => Ok(regex
-                    .find(&subject)
-                    .map(|found| vec![Value::word(found.as_str())])
+                _ => Ok(pattern
+                    .execute(&subject, 0)
+                    .map(|groups| part_list(&subject, &groups[..1]))
                     .unwrap_or_default()),
             }
         }
@@ -293,12 +354,12 @@ pub fn re(shell: &mut Shell, ctx: &Ctx, argv: List) -> Run<List> {
             let [pattern, replacement, subjects @ ..] = args else {
                 return Err(usage(shell, ctx, &format!("re {op} regexp subs [arg...]")));
             };
-            let regex = regex_of(shell, ctx, pattern)?;
+            let mut pattern = regex_of(shell, ctx, pattern)?;
             let replacement = replacement.text();
             let mut budget = Budget::default();
             let mut result = Vec::with_capacity(subjects.len());
             for subject in subjects {
-                let text = substitute(&regex, &subject.text(), &replacement, op == "sg")
+                let text = substitute(&mut pattern, &subject.text(), &replacement, op == "sg")
                     .filter(|text| budget.element(text.len()))
                     .ok_or_else(|| shell.value_too_large(ctx))?;
                 result.push(Value::Word(text));
@@ -323,28 +384,36 @@ fn select(shell: &Shell, ctx: &Ctx, op: &str, args: &[Value]) -> Run<List> {
         .collect())
 }
 
-/// The whole match and each group's part (empty for a group that took no part).
-fn group_list(groups: &Captures) -> List {
+/// The text of each part of a match (empty for a group that took no part).
+fn part_list(subject: &str, groups: &[Option<Range<usize>>]) -> List {
     groups
         .iter()
-        .map(|group| Value::word(group.map_or("", |found| found.as_str())))
+        .map(|group| Value::word(part(subject, group)))
         .collect()
 }
 
+fn part<'a>(subject: &'a str, group: &Option<Range<usize>>) -> &'a str {
+    group
+        .clone()
+        .and_then(|range| subject.get(range))
+        .unwrap_or("")
+}
+
 /// `${re mg regexp arg}`: each match in turn, stopping after an empty one.
-fn all_matches(shell: &Shell, ctx: &Ctx, regex: &Regex, subject: &str) -> Run<List> {
+fn all_matches(shell: &Shell, ctx: &Ctx, pattern: &mut Pattern, subject: &str) -> Run<List> {
     let mut budget = Budget::default();
     let mut result = Vec::new();
     let mut start = 0;
-    while let Some(found) = regex.find_at(subject, start) {
+    while let Some(groups) = pattern.execute(subject, start) {
+        let found = groups[0].clone().unwrap_or(start..start);
         if !budget.element(found.len()) {
             return Err(shell.value_too_large(ctx));
         }
-        result.push(Value::word(found.as_str()));
+        result.push(Value::word(part(subject, &Some(found.clone()))));
         if found.is_empty() {
             break;
         }
-        start = found.end();
+        start = found.end;
     }
     Ok(result)
 }
@@ -353,14 +422,17 @@ fn all_matches(shell: &Shell, ctx: &Ctx, regex: &Regex, subject: &str) -> Run<Li
 /// which `\d` is the `d`th group (`\0` the whole match) and `\c` any other character `c`.
 /// As in Inferno, an empty match is replaced once and ends the replacing. None if the
 /// result would be larger than a value may be.
-fn substitute(regex: &Regex, subject: &str, replacement: &str, global: bool) -> Option<String> {
+fn substitute(
+    pattern: &mut Pattern,
+    subject: &str,
+    replacement: &str,
+    global: bool,
+) -> Option<String> {
     let mut out = String::new();
     let mut start = 0;
-    while let Some(groups) = regex.captures_at(subject, start) {
-        let Some(whole) = groups.get(0) else {
-            break;
-        };
-        out.push_str(&subject[start..whole.start()]);
+    while let Some(groups) = pattern.execute(subject, start) {
+        let whole = groups[0].clone().unwrap_or(start..start);
+        out.push_str(&subject[start..whole.start]);
         let mut chars = replacement.chars();
         while let Some(ch) = chars.next() {
             if ch != '\\' {
@@ -371,7 +443,7 @@ fn substitute(regex: &Regex, subject: &str, replacement: &str, global: bool) -> 
                 None => out.push('\\'),
                 Some(digit @ '0'..='9') => {
                     let index = digit as usize - '0' as usize;
-                    out.push_str(groups.get(index).map_or("", |found| found.as_str()));
+                    out.push_str(part(subject, groups.get(index).unwrap_or(&None)));
                 }
                 Some(other) => out.push(other),
             }
@@ -382,7 +454,7 @@ fn substitute(regex: &Regex, subject: &str, replacement: &str, global: bool) -> 
         if out.len() > MAX_VALUE {
             return None;
         }
-        start = whole.end();
+        start = whole.end;
         if whole.is_empty() || !global || start >= subject.len() {
             break;
         }
@@ -396,10 +468,8 @@ mod tests {
     use super::*;
 
     fn first(pattern: &str, subject: &str) -> Option<String> {
-        compile(pattern)
-            .ok()?
-            .find(subject)
-            .map(|found| found.as_str().to_string())
+        let groups = compile(pattern).ok()?.execute(subject, 0)?;
+        Some(part(subject, &groups[0]).to_string())
     }
 
     #[test]
@@ -414,6 +484,11 @@ mod tests {
         assert_eq!(first(r"[\]\-]+", "a]-]").as_deref(), Some("]-]"));
         assert_eq!(first(r"()a", "a").as_deref(), Some("a"));
         assert_eq!(first(".", "\n"), None);
+        // Leftmost, then longest, as regexp(6) says.
+        assert_eq!(first("a|ab", "xab").as_deref(), Some("ab"));
+        assert_eq!(first("(a|ab)(c|bcd)", "abcd").as_deref(), Some("abcd"));
+        assert_eq!(first("a*b*", "bbaabb").as_deref(), Some("bb"));
+        assert_eq!(first("[ABCb-z]+", "aAbBcCdD").as_deref(), Some("AbBcCd"));
     }
 
     #[test]
@@ -439,18 +514,22 @@ mod tests {
 
     #[test]
     fn substitution_as_inferno_does_it() {
-        let regex = compile("o").unwrap_or_else(|_| Regex::new("$^").unwrap());
+        fn replaced(
+            pattern: &str,
+            subject: &str,
+            replacement: &str,
+            global: bool,
+        ) -> Option<String> {
+            let mut pattern = compile(pattern).ok()?;
+            substitute(&mut pattern, subject, replacement, global)
+        }
+        assert_eq!(replaced("o", "foo", "0", false).as_deref(), Some("f0o"));
+        assert_eq!(replaced("o", "foo", "0", true).as_deref(), Some("f00"));
+        assert_eq!(replaced("x*", "ab", "-", true).as_deref(), Some("-ab"));
         assert_eq!(
-            substitute(&regex, "foo", "0", false).as_deref(),
-            Some("f0o")
-        );
-        assert_eq!(substitute(&regex, "foo", "0", true).as_deref(), Some("f00"));
-        let empty = compile("x*").unwrap_or_else(|_| Regex::new("$^").unwrap());
-        assert_eq!(substitute(&empty, "ab", "-", true).as_deref(), Some("-ab"));
-        let groups = compile("(a)(b)?").unwrap_or_else(|_| Regex::new("$^").unwrap());
-        assert_eq!(
-            substitute(&groups, "ac", r"<\2\1\\\0>", false).as_deref(),
+            replaced("(a)(b)?", "ac", r"<\2\1\\\0>", false).as_deref(),
             Some(r"<a\a>c")
         );
+        assert_eq!(replaced("a|ab", "abab", "x", true).as_deref(), Some("xx"));
     }
 }
