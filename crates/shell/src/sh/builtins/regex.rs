@@ -7,8 +7,8 @@
 //! the crate would read as an operator (`{`, `\d`, `[[:alpha:]]`, `&&` in a class, ...) is a
 //! literal in regexp(6) and is escaped; `\n` is a newline and `\c` any other character `c`;
 //! `^` and `$` match only at the ends of the text; a negated class never matches a newline.
-//! The pattern's length ([`MAX_PATTERN`]), the compiled program ([`PROGRAM_LIMIT`]) and the
-//! nesting of groups are bounded, so a
+//! The pattern's length ([`MAX_PATTERN`]), the compiled program ([`PROGRAM_LIMIT`]), the
+//! table of group positions ([`MAX_SLOTS`]) and the nesting of groups are bounded, so a
 //! hostile pattern cannot take unbounded memory or stack.
 //!
 //! A match is regexp(6)'s: the leftmost, and of those starting there the longest (`a|ab`
@@ -31,6 +31,10 @@ use std::ops::Range;
 
 /// The most memory one compiled pattern, and the lazy automaton running it, may use.
 const PROGRAM_LIMIT: usize = 1 << 20;
+/// The most group positions the PikeVM may track: it keeps a table of every group's ends
+/// for every state of the program, twice, so many groups in a long program would take
+/// memory as the product of the two (8 bytes a position).
+const MAX_SLOTS: usize = 1 << 20;
 /// The longest pattern, once translated: the crate parses the whole pattern into a tree
 /// before it weighs the program, so the text itself is bounded first.
 const MAX_PATTERN: usize = 64 << 10;
@@ -42,11 +46,12 @@ const QUOTED_PATTERN: usize = 64;
 const RE_USAGE: &str = "re (g|v|s|sg|m|mg|M) arg...";
 
 /// A Plan 9 regexp being translated: the characters, where the parser is, how deeply it is
-/// nested, and the crate's pattern so far.
+/// nested, whether groups capture, and the crate's pattern so far.
 struct Translator {
     chars: Vec<char>,
     at: usize,
     depth: usize,
+    capturing: bool,
     out: String,
 }
 
@@ -119,7 +124,7 @@ impl Translator {
                     return Err(format!("groups nested more than {MAX_NESTING} deep"));
                 }
                 self.depth += 1;
-                self.out.push('(');
+                self.out.push_str(if self.capturing { "(" } else { "(?:" });
                 if self.peek().is_none() {
                     return Err("missing ')'".into());
                 }
@@ -203,11 +208,13 @@ impl Translator {
 }
 
 /// Translates a regexp(6) pattern into the `regex` crate's syntax, or says what is wrong.
-fn translate(pattern: &str) -> Result<String, String> {
+/// Without `capturing`, its groups only group.
+fn translate(pattern: &str, capturing: bool) -> Result<String, String> {
     let mut translator = Translator {
         chars: pattern.chars().collect(),
         at: 0,
         depth: 0,
+        capturing,
         out: String::with_capacity(pattern.len() * 2),
     };
     translator.alternation()?;
@@ -264,11 +271,14 @@ fn compile(pattern: &str) -> Result<Pattern, String> {
     if pattern.len() > MAX_PATTERN {
         return Err("expression too big".into());
     }
-    let translated = translate(pattern)?;
-    if translated.len() > MAX_PATTERN {
+    // The crate's Regex never reports groups, so it is given none: its own tables then stay
+    // as small as the program.
+    let plain = translate(pattern, false)?;
+    if plain.len() > MAX_PATTERN {
         return Err("expression too big".into());
     }
-    let regex = RegexBuilder::new(&translated)
+    let translated = translate(pattern, true)?;
+    let regex = RegexBuilder::new(&plain)
         .size_limit(PROGRAM_LIMIT)
         .dfa_size_limit(PROGRAM_LIMIT)
         .build()
@@ -281,6 +291,14 @@ fn compile(pattern: &str) -> Result<Pattern, String> {
         .thompson(thompson::Config::new().nfa_size_limit(Some(PROGRAM_LIMIT)))
         .build(&translated)
         .map_err(|_| "expression too big".to_string())?;
+    let nfa = longest.get_nfa();
+    let slots = nfa
+        .states()
+        .len()
+        .saturating_mul(nfa.group_info().slot_len());
+    if slots > MAX_SLOTS {
+        return Err("expression too big".into());
+    }
     let cache = longest.create_cache();
     let groups = longest.create_captures();
     Ok(Pattern {
@@ -510,6 +528,8 @@ mod tests {
         assert!(reason(&"(".repeat(1_000)).contains("nested"));
         assert_eq!(reason(&"[^a]".repeat(10_000)), "expression too big");
         assert_eq!(reason(&"a".repeat(100_000)), "expression too big");
+        assert_eq!(reason(&"()".repeat(3_000)), "expression too big");
+        assert_eq!(reason(&"(a)".repeat(100)), "");
     }
 
     #[test]
