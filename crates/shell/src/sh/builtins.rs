@@ -1,9 +1,14 @@
 //! The builtins: the shell's own (`load`, `builtin`, `whatis`, `run`, `exit`, `@`, ...) and
 //! those of Inferno's `std` module (`if`, `while`, `for`, `fn`, `~`, `rescue`, ...), with the
-//! substitution builtins (`${hd}`, `${split}`, `${quote}`, ...), and `file2chan` (Inferno's
-//! loadable module of that name, in `builtins/file2chan.rs`). `std` and `file2chan` are always
-//! loaded; `load std` and `load file2chan` are accepted and do nothing.
-
+//! substitution builtins (`${hd}`, `${split}`, `${quote}`, ...), and Inferno's loadable
+//! modules, each in its own file under `builtins/`: `file2chan`, `expr` (sh-expr(1)),
+//! `string` (sh-string(1)) and `regex` (sh-regex(1)).
+//!
+//! Every module is built in; none is read from `/dis/sh`. `std` and `file2chan` are always
+//! loaded (`load std` is accepted and does nothing). The optional modules, `expr`, `string`
+//! and `regex`, are as in Inferno: their builtins exist in a shell only after `load` (or
+//! `$autoload`) named them, and `unload` takes them away again. Each table entry names its
+//! module, which is what `loaded` prints.
 use super::context::Shell;
 use super::eval::{Raise, Run, describe, raise_kernel};
 use super::glob::match_pattern;
@@ -11,8 +16,16 @@ use super::value::{List, Value, quoted, texts, unquoted, words};
 use kernel::Ctx;
 use kernel::proc::PCTL_NAMES;
 
+mod expr;
 mod file2chan;
 mod nsbuild;
+mod regex;
+mod string;
+
+/// The modules whose builtins exist only once loaded.
+pub const OPTIONAL_MODULES: &[&str] = &["expr", "string", "regex"];
+/// The modules always loaded.
+const RESIDENT_MODULES: &[&str] = &["std", "file2chan"];
 
 /// Longest line `getlines` accepts.
 const MAX_LINE: usize = 16 << 20;
@@ -32,6 +45,10 @@ const BUILTINS: &[(&str, Builtin, &str)] = &[
     ("builtin", builtin_cmd, "builtin"),
     ("exit", exit, "builtin"),
     ("file2chan", file2chan::file2chan, "file2chan"),
+    ("in", string::in_cmd, "string"),
+    ("match", regex::match_cmd, "regex"),
+    ("ntest", expr::ntest, "expr"),
+    ("prefix", string::prefix, "string"),
     ("flag", flag, "std"),
     ("fn", define_fn, "std"),
     ("for", for_loop, "std"),
@@ -56,40 +73,77 @@ const BUILTINS: &[(&str, Builtin, &str)] = &[
 ];
 
 const SUBSTITUTIONS: &[(&str, Substitution, &str)] = &[
+    ("alen", string::alen, "string"),
     ("bquote", bquote, "builtin"),
     ("builtin", builtin_subst, "builtin"),
+    ("drop", string::drop, "string"),
     ("env", env, "std"),
+    ("expr", expr::expr, "expr"),
+    ("fields", string::fields, "string"),
     ("hd", hd, "std"),
     ("index", index, "std"),
     ("join", join, "std"),
+    ("len", string::len, "string"),
     ("loaded", loaded_subst, "builtin"),
+    ("padl", string::padl, "string"),
+    ("padr", string::padr, "string"),
     ("parse", parse, "std"),
     ("pid", pid, "std"),
     ("quote", quote, "builtin"),
+    ("re", regex::re, "regex"),
+    ("slice", string::slice, "string"),
     ("split", split, "std"),
+    ("splitl", string::splitl, "string"),
+    ("splitr", string::splitr, "string"),
+    ("splitstrl", string::splitstrl, "string"),
+    ("splitstrr", string::splitstrr, "string"),
+    ("take", string::take, "string"),
     ("tl", tl, "std"),
+    ("tolower", string::tolower, "string"),
+    ("toupper", string::toupper, "string"),
     ("unquote", unquote, "builtin"),
 ];
 
-/// The builtin command named `name`.
-pub fn builtin(name: &str) -> Option<Builtin> {
+/// The builtin command named `name`, if its module is loaded in `shell`.
+pub fn builtin(shell: &Shell, name: &str) -> Option<Builtin> {
     BUILTINS
         .iter()
-        .find(|(builtin, _, _)| *builtin == name)
+        .find(|(builtin, _, module)| *builtin == name && shell.has_module(module))
         .map(|(_, function, _)| *function)
 }
 
-/// The substitution builtin named `name`.
-pub fn substitution(name: &str) -> Option<Substitution> {
+/// The substitution builtin named `name`, if its module is loaded in `shell`.
+pub fn substitution(shell: &Shell, name: &str) -> Option<Substitution> {
     SUBSTITUTIONS
         .iter()
-        .find(|(builtin, _, _)| *builtin == name)
+        .find(|(builtin, _, module)| *builtin == name && shell.has_module(module))
         .map(|(_, function, _)| *function)
 }
 
-/// Every builtin name, for completion.
+/// Every builtin name of the modules always loaded, for completion.
 pub fn names() -> impl Iterator<Item = &'static str> {
-    BUILTINS.iter().map(|(name, _, _)| *name)
+    BUILTINS
+        .iter()
+        .filter(|(_, _, module)| !OPTIONAL_MODULES.contains(module))
+        .map(|(name, _, _)| *name)
+}
+
+/// The module `load` is given as `name` or `/dis/sh/name.dis`, if it is one of ours.
+fn module_named(path: &str) -> Option<&'static str> {
+    let name = path
+        .strip_prefix("/dis/sh/")
+        .and_then(|rest| rest.strip_suffix(".dis"))
+        .unwrap_or(path);
+    RESIDENT_MODULES
+        .iter()
+        .chain(OPTIONAL_MODULES)
+        .find(|module| **module == name)
+        .copied()
+}
+
+/// The optional module named `path`, if it is one (for `$autoload`).
+pub fn optional_module(path: &str) -> Option<&'static str> {
+    module_named(path).filter(|module| OPTIONAL_MODULES.contains(module))
 }
 
 fn usage(shell: &Shell, ctx: &Ctx, text: &str) -> Raise {
@@ -511,16 +565,18 @@ fn load(shell: &mut Shell, ctx: &Ctx, argv: List, _last: bool) -> Run {
     if argv.len() < 2 {
         return Err(usage(shell, ctx, "load path..."));
     }
-    for module in texts(&argv[1..]) {
-        let built_in = ["std", "file2chan"]
-            .iter()
-            .any(|name| module == *name || module == format!("/dis/sh/{name}.dis"));
-        if !built_in {
+    for path in texts(&argv[1..]) {
+        let Some(module) = module_named(&path) else {
             return Err(shell.fail(
                 ctx,
                 "bad module",
-                &format!("sh: cannot load {module}: no such module (std is built in)"),
+                &format!(
+                    "sh: cannot load {path}: no such module (built in: std file2chan expr string regex)"
+                ),
             ));
+        };
+        if OPTIONAL_MODULES.contains(&module) {
+            shell.load_module(module);
         }
     }
     Ok(String::new())
@@ -530,16 +586,26 @@ fn unload(shell: &mut Shell, ctx: &Ctx, argv: List, _last: bool) -> Run {
     if argv.len() < 2 {
         return Err(usage(shell, ctx, "unload path..."));
     }
+    // std and file2chan stay: the shell's own builtins need them.
+    for path in texts(&argv[1..]) {
+        if let Some(module) = optional_module(&path) {
+            shell.modules.retain(|loaded| *loaded != module);
+        }
+    }
     Ok(String::new())
 }
 
-fn loaded(_shell: &mut Shell, ctx: &Ctx, _argv: List, _last: bool) -> Run {
+fn loaded(shell: &mut Shell, ctx: &Ctx, _argv: List, _last: bool) -> Run {
     let mut text = String::new();
     for (name, _, module) in BUILTINS {
-        text.push_str(&format!("{name}\t{module}\n"));
+        if shell.has_module(module) {
+            text.push_str(&format!("{name}\t{module}\n"));
+        }
     }
     for (name, _, module) in SUBSTITUTIONS {
-        text.push_str(&format!("${{{name}}}\t{module}\n"));
+        if shell.has_module(module) {
+            text.push_str(&format!("${{{name}}}\t{module}\n"));
+        }
     }
     ctx.write_all(1, text.as_bytes()).map_err(raise_kernel)?;
     Ok(String::new())
@@ -550,7 +616,7 @@ fn builtin_cmd(shell: &mut Shell, ctx: &Ctx, argv: List, last: bool) -> Run {
         return Err(usage(shell, ctx, "builtin command [args ...]"));
     }
     let name = word(&argv[1]);
-    match builtin(&name) {
+    match builtin(shell, &name) {
         Some(function) => function(shell, ctx, argv[1..].to_vec(), last),
         None => Err(shell.fail(
             ctx,
@@ -604,12 +670,12 @@ fn whatis(shell: &mut Shell, ctx: &Ctx, argv: List, _last: bool) -> Run {
         }
         if let Some(body) = shell.get(&format!("sfn-{name}")).first() {
             found.push_str(&format!("subfn {name} {}\n", describe(body)));
-        } else if substitution(&name).is_some() {
+        } else if substitution(shell, &name).is_some() {
             found.push_str(&format!("${{builtin {name}}}\n"));
         }
         if let Some(body) = shell.get(&format!("fn-{name}")).first() {
             found.push_str(&format!("fn {name} {}\n", describe(body)));
-        } else if builtin(&name).is_some() {
+        } else if builtin(shell, &name).is_some() {
             found.push_str(&format!("builtin {name}\n"));
         } else if let Some(path) = find_program(shell, ctx, &name) {
             found.push_str(&path);
@@ -674,7 +740,7 @@ fn builtin_subst(shell: &mut Shell, ctx: &Ctx, argv: List) -> Run<List> {
         return Err(usage(shell, ctx, "builtin command [args ...]"));
     }
     let name = word(&argv[1]);
-    match substitution(&name) {
+    match substitution(shell, &name) {
         Some(function) => function(shell, ctx, argv[1..].to_vec()),
         None => Err(shell.fail(
             ctx,
@@ -684,8 +750,10 @@ fn builtin_subst(shell: &mut Shell, ctx: &Ctx, argv: List) -> Run<List> {
     }
 }
 
-fn loaded_subst(_shell: &mut Shell, _ctx: &Ctx, _argv: List) -> Run<List> {
-    Ok(words(["builtin", "std"]))
+fn loaded_subst(shell: &mut Shell, _ctx: &Ctx, _argv: List) -> Run<List> {
+    let mut modules = vec!["builtin", "std", "file2chan"];
+    modules.extend(shell.modules.iter().copied());
+    Ok(words(modules))
 }
 
 fn env(shell: &mut Shell, _ctx: &Ctx, _argv: List) -> Run<List> {

@@ -38,6 +38,9 @@ pub struct Shell {
     pub keep_fds: Vec<i32>,
     /// How deeply blocks are nested, to refuse runaway recursion cleanly.
     pub depth: usize,
+    /// The optional modules `load` has loaded (`expr`, `string`, `regex`): their builtins
+    /// exist only in a shell that has them. Copies of the shell keep them.
+    pub modules: Vec<&'static str>,
 }
 
 fn noexport(name: &str) -> bool {
@@ -63,7 +66,7 @@ impl Shell {
                 },
             );
         }
-        Shell {
+        let mut shell = Shell {
             scopes: vec![globals],
             flags: Flags {
                 verbose: true,
@@ -71,7 +74,15 @@ impl Shell {
             },
             keep_fds: vec![0, 1, 2],
             depth: 0,
+            modules: Vec::new(),
+        };
+        // As in Inferno, a new shell loads the modules `$autoload` names.
+        for name in shell.get_texts("autoload") {
+            if let Some(module) = super::builtins::optional_module(&name) {
+                shell.load_module(module);
+            }
         }
+        shell
     }
 
     /// A copy for a new process: every visible variable, flattened into one scope.
@@ -87,6 +98,7 @@ impl Shell {
             flags: self.flags,
             keep_fds: self.keep_fds.clone(),
             depth: self.depth,
+            modules: self.modules.clone(),
         }
     }
 
@@ -212,6 +224,19 @@ impl Shell {
         names.retain(|name| self.find(name).is_some_and(|var| !var.value.is_empty()));
         names.sort();
         names
+    }
+
+    /// Makes an optional module's builtins available (`load`).
+    pub fn load_module(&mut self, module: &'static str) {
+        if !self.modules.contains(&module) {
+            self.modules.push(module);
+        }
+    }
+
+    /// Whether the builtins of `module` are available: the shell's own, `std` and
+    /// `file2chan` always are, the optional ones once loaded.
+    pub fn has_module(&self, module: &str) -> bool {
+        !super::builtins::OPTIONAL_MODULES.contains(&module) || self.modules.contains(&module)
     }
 
     /// The `$status` value.

@@ -465,7 +465,7 @@ impl Shell {
             call.extend(argv.into_iter().skip(1));
             return self.run_list(ctx, call, last);
         }
-        if let Some(builtin) = builtins::builtin(&name) {
+        if let Some(builtin) = builtins::builtin(self, &name) {
             return builtin(self, ctx, argv, last);
         }
         self.run_external(ctx, argv, last)

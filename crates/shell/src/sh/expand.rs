@@ -21,7 +21,27 @@ use std::sync::Arc;
 pub const MAX_VALUE: usize = 16 << 20;
 /// What one element of a list costs in memory besides its text (the word's header, its
 /// allocation and the element around it), so the bound holds for host memory too.
-const ELEM_COST: usize = 64;
+pub const ELEM_COST: usize = 64;
+
+/// What a value being built by a builtin has cost so far, counted as [`MAX_VALUE`] counts
+/// it, so the builtin can stop before it builds more than the shell would accept.
+#[derive(Debug, Default)]
+pub struct Budget {
+    used: usize,
+}
+
+impl Budget {
+    /// Counts one more element of `len` bytes; false once the value is too large.
+    pub fn element(&mut self, len: usize) -> bool {
+        self.bytes(len.saturating_add(ELEM_COST))
+    }
+
+    /// Counts `len` more bytes of text; false once the value is too large.
+    pub fn bytes(&mut self, len: usize) -> bool {
+        self.used = self.used.saturating_add(len);
+        self.used <= MAX_VALUE
+    }
+}
 
 /// The size a list of elements counts as against [`MAX_VALUE`].
 fn size_of(elems: &[Elem]) -> usize {
@@ -247,7 +267,8 @@ impl Shell {
         Ok(())
     }
 
-    fn value_too_large(&self, ctx: &Ctx) -> Raise {
+    /// The "value too large" failure.
+    pub fn value_too_large(&self, ctx: &Ctx) -> Raise {
         self.fail(
             ctx,
             "value too large",
@@ -403,7 +424,7 @@ impl Shell {
         if let Some(body) = body.into_iter().next() {
             return self.run_subfn(ctx, body, argv.into_iter().skip(1).collect());
         }
-        match super::builtins::substitution(&name) {
+        match super::builtins::substitution(self, &name) {
             Some(builtin) => builtin(self, ctx, argv),
             None => Err(self.fail(
                 ctx,
