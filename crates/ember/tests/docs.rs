@@ -83,7 +83,8 @@ fn run(ember: &Path, example: &Example) -> Option<String> {
     ));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).unwrap();
-    let script = example.commands.join("\n");
+    // Each command ends its line, as it does when typed at the prompt.
+    let script = example.commands.join("\n") + "\n";
     let (reader, writer) = std::io::pipe().unwrap();
     let mut child = Command::new(ember)
         .args(["-u", "glenda", "-G", "sim", "sh", "-c", &script])
@@ -198,6 +199,10 @@ fn a_broken_example_fails_the_harness() {
     assert_eq!(found.len(), 3);
     assert_eq!(skipped, ["test.md:18: needs a second machine"]);
     assert_eq!(run(&ember, &found[0]), None);
-    assert!(run(&ember, &found[1]).unwrap().contains("printed something else"));
+    assert!(
+        run(&ember, &found[1])
+            .unwrap()
+            .contains("printed something else")
+    );
     assert!(run(&ember, &found[2]).unwrap().contains("failed"));
 }
