@@ -113,7 +113,8 @@ pub fn main(ctx: &Ctx, argv: &[String]) -> Exit {
 
 fn run_shell(shell: &mut Shell, ctx: &Ctx, options: Options) -> Run {
     if let Some(command) = &options.command {
-        let block = shell.parse_block(ctx, &format!("{{{command}}}"))?;
+        // The newline ends a comment on the command's last line before the closing brace.
+        let block = shell.parse_block(ctx, &format!("{{{command}\n}}"))?;
         let mut call: List = vec![Value::Block(block)];
         call.extend(words(options.args.clone()));
         let status = shell.run_list(ctx, call, !options.interactive)?;

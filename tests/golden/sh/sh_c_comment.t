@@ -1,0 +1,4 @@
+-- args --
+-u glenda sh -c 'echo x # a comment on the last line'
+-- stdout --
+x
