@@ -9,6 +9,8 @@ echo $status
 man
 echo $status
 man ls nothing
+man 7 bind
+echo $status
 -- setup --
 mkdir -p $ROOT/man/1 $ROOT/man/2 $ROOT/man/10
 printf 'ls page\n' > $ROOT/man/1/ls
@@ -27,10 +29,9 @@ bind(2)
 no entry
 usage
 ls page
+no section 7
 -- stderr --
 man: no manual page for nothing
 usage: man [-w] [section] title ... | man -l [section ...]
 man: no manual page for nothing
-ember: no entry
--- status --
-1
+man: no section 7

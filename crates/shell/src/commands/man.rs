@@ -6,7 +6,7 @@
 //! name, so a title that is both a command and a device finds the command first.
 
 use super::input::{Opened, failed};
-use super::{Output, copy, parse_or_usage, usage_error, warn};
+use super::{Output, copy, fail, parse_or_usage, usage_error, warn};
 use kernel::{Ctx, Exit, Program};
 
 const MAN: &str = "/man";
@@ -82,6 +82,14 @@ pub fn man(ctx: &Ctx, argv: &[String]) -> Exit {
         None => return Err(usage_error(ctx, USAGE)),
         Some((first, rest)) if !rest.is_empty() && all_sections.contains(first) => {
             (vec![first.clone()], rest)
+        }
+        // A number where a section goes is one, even when ember has no such section.
+        Some((first, rest))
+            if !rest.is_empty()
+                && !first.is_empty()
+                && first.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            return fail(ctx, argv, format!("no section {first}"));
         }
         Some(_) => (all_sections, &opts.args[..]),
     };
