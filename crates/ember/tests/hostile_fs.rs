@@ -41,11 +41,9 @@ impl Client {
     }
 }
 
-/// Issue 11, finding 8: after Twstat renamed `a` to `b` and a new `a` was made, a Twstat on
-/// the same fid truncated and chmodded the new `a`, and Tstat described it.
-#[test]
-fn issue11_a_renamed_fid_stays_on_its_file() {
-    let ember = Ember::new("rename-fid", "glenda");
+/// `ember export /tmp/share` on a pipe, its `a` holding "the first a", attached as fid 0:
+/// the share's host directory, the exporting ember, and a client of it.
+fn export_share(ember: &Ember) -> (std::path::PathBuf, std::process::Child, Client) {
     let share = ember.root().join("tmp/share");
     std::fs::create_dir_all(&share).unwrap();
     std::fs::write(share.join("a"), "the first a\n").unwrap();
@@ -71,6 +69,15 @@ fn issue11_a_renamed_fid_stays_on_its_file() {
         uname: "glenda".into(),
         aname: String::new(),
     });
+    (share, child, client)
+}
+
+/// Issue 11, finding 8: after Twstat renamed `a` to `b` and a new `a` was made, a Twstat on
+/// the same fid truncated and chmodded the new `a`, and Tstat described it.
+#[test]
+fn issue11_a_renamed_fid_stays_on_its_file() {
+    let ember = Ember::new("rename-fid", "glenda");
+    let (share, mut child, mut client) = export_share(&ember);
     client.ok(Msg::Twalk {
         fid: 0,
         newfid: 1,
@@ -132,31 +139,7 @@ fn issue11_a_renamed_fid_stays_on_its_file() {
 #[test]
 fn issue11_another_fid_of_a_renamed_file_stays_on_it() {
     let ember = Ember::new("rename-other-fid", "glenda");
-    let share = ember.root().join("tmp/share");
-    std::fs::create_dir_all(&share).unwrap();
-    std::fs::write(share.join("a"), "the first a\n").unwrap();
-    let mut child = ember
-        .command("export /tmp/share")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut client = Client {
-        input: child.stdin.take().unwrap(),
-        output: child.stdout.take().unwrap(),
-        tag: 0,
-    };
-    client.ok(Msg::Tversion {
-        msize: 8192,
-        version: "9P2000".into(),
-    });
-    client.ok(Msg::Tattach {
-        fid: 0,
-        afid: NOFID,
-        uname: "glenda".into(),
-        aname: String::new(),
-    });
+    let (share, mut child, mut client) = export_share(&ember);
     for newfid in [1, 2, 3] {
         client.ok(Msg::Twalk {
             fid: 0,
